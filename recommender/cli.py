@@ -1,0 +1,137 @@
+"""The ``related-reading`` command: thin argument parsing over the library.
+
+Each subcommand returns an exit code; bad input is a message on stderr and a non-zero exit,
+never a traceback (exit 2 for bad input or settings, 1 for a failed operation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from recommender.settings import Settings, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_DIR = Path(__file__).resolve().parent / "demo_data"
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _error(message: str) -> None:
+    print(f"related-reading: error: {message}", file=sys.stderr)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender import migrate
+
+    if args.action == "upgrade":
+        migrate.upgrade(settings.database_url, args.revision or "head")
+    elif args.action == "downgrade":
+        migrate.downgrade(settings.database_url, args.revision or "-1")
+    print(f"database at revision {migrate.current(settings.database_url) or 'base'}")
+    return EXIT_OK
+
+
+def _session(settings: Settings):  # type: ignore[no-untyped-def]
+    from recommender.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.database_url))()
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.importing import ImportFailed, import_file
+
+    paths = [Path(p) for p in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        _error(f"no such file: {', '.join(missing)}")
+        return EXIT_USAGE
+    started = time.perf_counter()
+    totals: dict[str, int] = {}
+    with _session(settings) as session:
+        for path in paths:
+            try:
+                report = import_file(session, path, fmt=args.format, skip_invalid=args.skip_invalid)
+            except ImportFailed as exc:
+                session.rollback()
+                for err in exc.errors:
+                    print(f"invalid: {err}", file=sys.stderr)
+                _error(f"{path}: {exc}; fix the rows or pass --skip-invalid")
+                return EXIT_USAGE
+            except ValueError as exc:
+                session.rollback()
+                _error(str(exc))
+                return EXIT_USAGE
+            for err in report.skipped:
+                print(f"skipped: {err}", file=sys.stderr)
+            for key, value in report.summary().items():
+                totals[key] = totals.get(key, 0) + value
+        session.commit()
+    totals["seconds"] = round(time.perf_counter() - started, 2)  # type: ignore[assignment]
+    print(json.dumps(totals))
+    return EXIT_OK
+
+
+def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate and import the bundled demo articles (what the README's demo command runs)."""
+    from recommender import migrate
+
+    migrate.upgrade(settings.database_url)
+    files = sorted(str(p) for p in DEMO_DIR.glob("*.jsonl"))
+    return cmd_import(argparse.Namespace(files=files, format="jsonl", skip_invalid=False),
+                      settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="related-reading", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="migrate the database")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", help="target revision (default: head / -1)")
+    db.set_defaults(handler=cmd_db)
+
+    imp = sub.add_parser("import", help="import articles from JSON Lines or CSV files")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--format", choices=["jsonl", "csv"], help="default: from the extension")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="import the valid rows and list the skipped ones")
+    imp.set_defaults(handler=cmd_import)
+
+    demo = sub.add_parser("demo-load", help="migrate and import the bundled demo articles")
+    demo.set_defaults(handler=cmd_demo_load)
+    for register in _EXTENSIONS:
+        register(sub)
+    return parser
+
+
+# Later modules add subcommands here (reindex, eval, serve, users, keys) without growing this file.
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _error(f"bad setting: {exc}")
+        return EXIT_USAGE
+    handler: Handler = args.handler
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            _error(f"database unreachable or failing ({settings.database_url.split('@')[-1]}): "
+                   f"{exc.orig}")
+            return EXIT_FAILED
+        raise

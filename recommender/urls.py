@@ -1,0 +1,54 @@
+"""Canonical article URLs, so the widget's ``?url=`` finds its article whatever the link carried.
+
+Share buttons and newsletters decorate links (``utm_*``, ``fbclid``…), hosts arrive in any case and
+CMSs disagree about trailing slashes; all of that is stripped before storing and before looking up.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+TRACKING_PARAMS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "cmpid", "ocid", "spm", "s_cid", "mkt_tok",
+    "oly_anon_id", "oly_enc_id", "vero_id", "__s", "_hsenc", "_hsmi", "ncid",
+})
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_LENGTH = 2048
+
+
+class InvalidURL(ValueError):
+    """The text is not an absolute http(s) URL we can store or look up."""
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def normalize_url(url: str) -> str:
+    """Return the canonical form of an absolute http(s) URL, or raise :class:`InvalidURL`."""
+    text = (url or "").strip()
+    if not text:
+        raise InvalidURL("URL is empty")
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidURL(f"URL is longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURL(f"URL is malformed: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise InvalidURL(f"expected an absolute http(s) URL, got {text[:100]!r}")
+    host = parts.hostname.lower().rstrip(".")
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _is_tracking(k)]
+    query.sort()
+    return urlunsplit((scheme, host, path, urlencode(query), ""))

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command (a): install everything, load the bundled demo articles into SQLite, build the
+# index and serve the demo site with the widget on http://127.0.0.1:8000 (Ctrl-C to stop).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh dev
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export RELATED_DATA_DIR="${RELATED_DATA_DIR:-var/demo}"
+.venv/bin/related-reading demo-load

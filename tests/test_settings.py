@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recommender.policy import RankingPolicy
+from recommender.settings import Settings, SettingsError
+
+
+def test_defaults_work_out_of_the_box() -> None:
+    s = Settings.from_env({})
+    assert s.database_url == "sqlite:///var/related.db"
+    assert s.model == "bundled"
+    assert s.related_k == 12
+    assert s.ranking == RankingPolicy()
+    assert s.index_dir == Path("var/index")
+
+
+def test_environment_values_are_typed() -> None:
+    s = Settings.from_env({
+        "RELATED_DATA_DIR": "/tmp/rr",
+        "RELATED_RELATED_K": "20",
+        "RELATED_API_KEYS": "a, b,,c",
+        "RELATED_WIDGET_ORIGINS": "https://a.example,https://b.example",
+        "RELATED_RANKING_SEMANTIC_WEIGHT": "0.7",
+        "RELATED_RANKING_SAME_LANGUAGE": "false",
+        "RELATED_RANKING_HALF_LIFE_DAYS": "news=10,evergreen=0",
+        "UNRELATED": "ignored",
+    })
+    assert s.database_url == "sqlite:////tmp/rr/related.db"
+    assert s.related_k == 20
+    assert s.api_keys == ("a", "b", "c")
+    assert s.widget_origins == ("https://a.example", "https://b.example")
+    assert s.ranking.semantic_weight == 0.7
+    assert s.ranking.same_language is False
+    assert s.ranking.half_life_for("news") == 10
+    assert s.ranking.half_life_for("analysis") == RankingPolicy().half_life_for("analysis")
+
+
+def test_settings_are_frozen() -> None:
+    s = Settings.from_env({})
+    with pytest.raises(AttributeError):
+        s.related_k = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"RELATED_RELATED_K": "many"}, "RELATED_RELATED_K: expected a positive integer"),
+    ({"RELATED_RELATED_K": "0"}, "RELATED_RELATED_K"),
+    ({"RELATED_CACHE_MAX_AGE": "-1"}, "RELATED_CACHE_MAX_AGE"),
+    ({"RELATED_DATABASE_URL": "not a url"}, "RELATED_DATABASE_URL"),
+    ({"RELATED_WIDGET_ORIGINS": "example.com"}, "RELATED_WIDGET_ORIGINS"),
+    ({"RELATED_RANKING_SEMANTIC_WEIGHT": "heavy"}, "RELATED_RANKING_SEMANTIC_WEIGHT"),
+    ({"RELATED_RANKING_MMR_LAMBDA": "3"}, "mmr_lambda"),
+    ({"RELATED_RANKING_NOPE": "1"}, "RELATED_RANKING_NOPE: unknown"),
+    ({"RELATED_TYPO": "1"}, "RELATED_TYPO: unknown setting"),
+    ({"RELATED_CONFIG": "/nonexistent/related.toml"}, "RELATED_CONFIG: file not found"),
+])
+def test_malformed_values_fail_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_toml_file_with_env_override(tmp_path: Path) -> None:
+    config = tmp_path / "related.toml"
+    config.write_text('related_k = 8\nmodel = "/models/x"\n[ranking]\ntag_weight = 0.2\n')
+    s = Settings.from_env({"RELATED_CONFIG": str(config), "RELATED_RELATED_K": "9"})
+    assert s.related_k == 9
+    assert s.model == "/models/x"
+    assert s.ranking.tag_weight == 0.2
+
+
+def test_malformed_toml(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("related_k = = 3")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        Settings.from_env({"RELATED_CONFIG": str(config)})
