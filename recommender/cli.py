@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from recommender.settings import Settings, SettingsError
@@ -42,6 +43,22 @@ def _session(settings: Settings):  # type: ignore[no-untyped-def]
     return make_session_factory(make_engine(settings.database_url))()
 
 
+def _source_options(args: argparse.Namespace) -> tuple[list[str], datetime | None]:
+    """--source specs (checked before anything is fetched) and --since, or ValueError."""
+    sources: list[str] = getattr(args, "sources", None) or []
+    if not args.files and not sources:
+        raise ValueError("import needs FILE... or --source SPEC")
+    for spec in sources:
+        from recommender.sources import parse_spec
+
+        parse_spec(spec)
+    since = getattr(args, "since", None)
+    try:
+        return sources, datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise ValueError(f"--since: expected an ISO 8601 date, got {since!r}") from None
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.importing import ImportFailed, import_file
 
@@ -49,6 +66,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         _error(f"no such file: {', '.join(missing)}")
+        return EXIT_USAGE
+    try:
+        sources, since = _source_options(args)
+    except ValueError as exc:
+        _error(str(exc))
         return EXIT_USAGE
     started = time.perf_counter()
     totals: dict[str, int] = {}
@@ -69,6 +91,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             for err in report.skipped:
                 print(f"skipped: {err}", file=sys.stderr)
             for key, value in report.summary().items():
+                totals[key] = totals.get(key, 0) + value
+        for spec in sources:
+            from recommender.sources import SourceError, sync_source
+
+            try:
+                synced = sync_source(session, spec, since=since,
+                                     withdraw_missing=args.withdraw_missing)
+            except SourceError as exc:
+                session.rollback()
+                _error(f"{exc}; nothing imported")
+                return EXIT_FAILED
+            except ValueError as exc:
+                session.rollback()
+                _error(str(exc))
+                return EXIT_USAGE
+            for where, reason in synced.skipped:
+                print(f"skipped: {where}: {reason}", file=sys.stderr)
+            for key, value in synced.summary().items():
                 totals[key] = totals.get(key, 0) + value
         session.commit()
     totals["seconds"] = round(time.perf_counter() - started, 2)  # type: ignore[assignment]
@@ -95,11 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("revision", nargs="?", help="target revision (default: head / -1)")
     db.set_defaults(handler=cmd_db)
 
-    imp = sub.add_parser("import", help="import articles from JSON Lines or CSV files")
-    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp = sub.add_parser("import", help="import articles from JSON Lines or CSV files, feeds, "
+                                        "WordPress or sitemaps")
+    imp.add_argument("files", nargs="*", metavar="FILE")
     imp.add_argument("--format", choices=["jsonl", "csv"], help="default: from the extension")
     imp.add_argument("--skip-invalid", action="store_true",
                      help="import the valid rows and list the skipped ones")
+    imp.add_argument("--source", action="append", dest="sources", metavar="SPEC",
+                     help="rss:|atom:|wordpress:|sitemap: followed by a URL or path (repeatable)")
+    imp.add_argument("--since", metavar="ISO", help="--source: only what changed since then")
+    imp.add_argument("--withdraw-missing", action="store_true",
+                     help="full wordpress/sitemap sync: unpublish stored articles no longer listed")
     imp.set_defaults(handler=cmd_import)
 
     demo = sub.add_parser("demo-load", help="migrate and import the bundled demo articles")
@@ -135,3 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    f"{exc.orig}")
             return EXIT_FAILED
         raise
+
+
+def _register_jobs() -> None:
+    from recommender import cli_jobs
+
+    _EXTENSIONS.append(cli_jobs.register)
+
+
+_register_jobs()

@@ -32,7 +32,10 @@ class RankingPolicy:
     half_life_days: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HALF_LIVES))
     default_half_life_days: float = 365.0
     mmr_lambda: float = 0.85
-    near_duplicate_threshold: float = 0.95
+    # TF-IDF cosine at which a candidate is the page's own text, lightly edited (an update)
+    near_duplicate_threshold: float = 0.90
+    # ... and at which two results are one text twice (wire copies): only the first is kept
+    duplicate_collapse_threshold: float = 0.98
     quality_floor: float = 0.20
     same_language: bool = True
     fallback: bool = True
@@ -46,8 +49,9 @@ class RankingPolicy:
             raise ValueError("semantic_weight + lexical_weight must be > 0")
         if not 0.0 <= self.mmr_lambda <= 1.0:
             raise ValueError("mmr_lambda must be between 0 and 1")
-        if not 0.0 < self.near_duplicate_threshold <= 1.0:
-            raise ValueError("near_duplicate_threshold must be in (0, 1]")
+        for name in ("near_duplicate_threshold", "duplicate_collapse_threshold"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1]")
         if not 1 <= self.candidates <= 2000:
             raise ValueError("candidates must be between 1 and 2000")
         if self.recency_weight > 1:

@@ -1,0 +1,171 @@
+"""Computing related lists: one page live (editors, drafts) or every page (the nightly build).
+
+Both paths run the same ``ranking.rank`` over the same candidates, so what an editor previews is
+what the build stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from recommender.catalog import Curations
+from recommender.encoder import Vectors
+from recommender.models import RelatedItem
+from recommender.policy import RankingPolicy
+from recommender.ranking import Candidate, ItemInfo, Ranked, rank
+from recommender.space import Hit, SearchSpace
+
+Progress = Callable[[int], None]
+
+
+class _SpaceVectors(Mapping[int, Vectors]):
+    """Candidate vectors looked up lazily (MMR needs a few dozen, not the whole catalogue)."""
+
+    def __init__(self, space: SearchSpace, extra: dict[int, Vectors]) -> None:
+        self._space = space
+        self._cache = dict(extra)
+
+    def __getitem__(self, key: int) -> Vectors:
+        if key not in self._cache:
+            vec = self._space.vector(key)
+            if vec is None:
+                raise KeyError(key)
+            self._cache[key] = vec
+        return self._cache[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._cache)
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
+class _SpaceLexical(Mapping[int, sparse.csr_matrix]):
+    """Candidate TF-IDF rows looked up lazily, for near-duplicate collapse among results."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self._space = space
+
+    def __getitem__(self, key: int) -> sparse.csr_matrix:
+        row = self._space.lexical_row(key)
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(())
+
+    def __len__(self) -> int:
+        return len(self._space)
+
+
+def rank_page(page: ItemInfo, vector: Vectors, lexical_row: sparse.csr_matrix | None,
+              space: SearchSpace, items: Mapping[int, ItemInfo], curations: Curations,
+              fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
+              *, below_cut: int = 5) -> Ranked:
+    """Rank the related items of one page (stored or draft) from the search space."""
+    hits = space.search(vector, lexical_row, policy.candidates + 1)
+    candidates = [Candidate(items[h.id], semantic=h.semantic, lexical=h.lexical)
+                  for h in hits if h.id in items]
+    return _rank(page, candidates, vector, lexical_row, space, items, curations, fallback,
+                 policy, k, below_cut)
+
+
+def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.csr_matrix | None,
+                   space: SearchSpace) -> Candidate:
+    vec = space.vector(target.id)
+    semantic = float(vec @ page_vector) if vec is not None else 0.0
+    row = space.lexical_row(target.id)
+    lexical = float((row @ lexical_row.T).toarray()[0, 0]) if row is not None \
+        and lexical_row is not None else 0.0
+    return Candidate(target, semantic=semantic, lexical=lexical,
+                     signals={"semantic": round(semantic, 4), "lexical": round(lexical, 4)})
+
+
+def _rank(page: ItemInfo, candidates: list[Candidate], vector: Vectors,
+          lexical_row: sparse.csr_matrix | None, space: SearchSpace,
+          items: Mapping[int, ItemInfo], curations: Curations,
+          fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
+          below_cut: int) -> Ranked:
+    pins = [(_pin_candidate(items[t], vector, lexical_row, space), pos)
+            for t, pos in curations.pins.get(page.id, []) if t in items]
+    pool = [Candidate(info) for info in fallback.get(page.section, ())]
+    return rank(page, candidates, policy, k, tag_idf=_tag_idf(space),
+                vectors=_SpaceVectors(space, {page.id: vector}),
+                lexical_rows=_SpaceLexical(space),
+                blocked=curations.blocked_for(page.id), pins=pins, fallback_pool=pool,
+                below_cut=below_cut)
+
+
+def _tag_idf(space: SearchSpace) -> Mapping[str, float]:
+    return space.build.tag_idf if space.build is not None else {}
+
+
+def related_rows(article_id: int, ranked: Ranked, build_id: str, now: datetime
+                 ) -> list[dict[str, Any]]:
+    return [{"article_id": article_id, "target_id": c.id, "position": i, "score": round(c.score, 6),
+             "signals": c.signals, "fallback": c.fallback, "build_id": build_id, "computed": now}
+            for i, c in enumerate(ranked.items, start=1)]
+
+
+def replace_lists(session: Session, article_ids: Sequence[int], rows: list[dict[str, Any]]) -> None:
+    """Swap the stored lists of these articles for new rows (caller commits)."""
+    for start in range(0, len(article_ids), 500):
+        session.execute(delete(RelatedItem).where(
+            RelatedItem.article_id.in_(list(article_ids[start:start + 500]))))
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(RelatedItem), rows[start:start + 5000])
+
+
+def compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: Curations,
+                fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
+                build_id: str, now: datetime, *, progress: Progress | None = None,
+                batch: int = 512) -> tuple[list[int], list[dict[str, Any]]]:
+    """Lists for every live article in the build: batched vector search, then ranking."""
+    build = space.build
+    if build is None:
+        return [], []
+    pages = [int(a) for a in build.ids if int(a) in items and items[int(a)].live]
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(pages), batch):
+        chunk = pages[start:start + batch]
+        positions = np.asarray([build.positions[a] for a in chunk], dtype=np.int64)
+        vectors = np.vstack([build.index.reconstruct(int(p)) for p in positions]).astype(np.float32)
+        sims, ids = build.search(vectors, policy.candidates + 1)
+        lex = _pairwise_lexical(build.lexical_matrix, positions, ids, build.positions)
+        for row_i, article_id in enumerate(chunk):
+            candidates = [Candidate(items[int(t)], semantic=float(s), lexical=float(lx))
+                          for t, s, lx in zip(ids[row_i], sims[row_i], lex[row_i], strict=True)
+                          if t >= 0 and int(t) in items]
+            lexical_row = build.lexical_matrix[int(positions[row_i])]
+            ranked = _rank(items[article_id], candidates, vectors[row_i], lexical_row, space,
+                           items, curations, fallback, policy, k, below_cut=0)
+            rows.extend(related_rows(article_id, ranked, build_id, now))
+        if progress:
+            progress(len(chunk))
+    return pages, rows
+
+
+def _pairwise_lexical(matrix: sparse.csr_matrix, pages: np.ndarray, ids: np.ndarray,
+                      positions: Mapping[int, int]) -> np.ndarray:
+    """Lexical cosine of each page with each of its candidates, as one sparse product."""
+    cand_pos = np.fromiter((positions.get(int(t), -1) for t in ids.ravel()), dtype=np.int64,
+                           count=ids.size)
+    valid = cand_pos >= 0
+    left = matrix[np.repeat(pages, ids.shape[1])[valid]]
+    right = matrix[cand_pos[valid]]
+    values = np.zeros(ids.size, dtype=np.float32)
+    values[valid] = np.asarray(left.multiply(right).sum(axis=1), dtype=np.float32).ravel()
+    return values.reshape(ids.shape)
+
+
+def hits_to_candidates(hits: Sequence[Hit], items: Mapping[int, ItemInfo]) -> list[Candidate]:
+    return [Candidate(items[h.id], semantic=h.semantic, lexical=h.lexical)
+            for h in hits if h.id in items]

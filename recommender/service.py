@@ -1,0 +1,216 @@
+"""The ``Recommender`` facade shared by the web app, the CLI and the scripts.
+
+Readers' lookups go straight to SQL (``serving``); everything that ranks live (editors' views,
+drafts, publishing between builds) goes through here, with the encoder and the serving FAISS build
+loaded lazily and once per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recommender import serving
+from recommender.build import BuildReport, ProgressFactory, run_build
+from recommender.catalog import active_curations, info_of, load_items, recent_by_section
+from recommender.embeddings import embed_missing
+from recommender.encoder import Encoder, SentenceTransformerEncoder
+from recommender.index import BuildCache, IndexStore
+from recommender.lexical import lexical_text
+from recommender.lists import rank_page, related_rows, replace_lists
+from recommender.locking import writer_lock
+from recommender.models import Article, RelatedItem, utcnow
+from recommender.policy import RankingPolicy
+from recommender.ranking import Candidate, ItemInfo, Ranked
+from recommender.representation import embed_texts
+from recommender.settings import Settings
+from recommender.space import SearchSpace
+from recommender.text import clean_line, clean_text
+
+NEIGHBOURS_TO_REFRESH = 30
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An article that is not stored: what an editor pastes or a CMS sends for preview."""
+
+    title: str
+    body: str = ""
+    dek: str = ""
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    section: str = ""
+    content_type: str = "news"
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One item of a live ranking, with every signal behind its place."""
+
+    article_id: int
+    score: float
+    signals: dict[str, float]
+    fallback: bool
+    pinned: bool
+    note: str
+
+
+@dataclass
+class Explanation:
+    items: list[Explained]
+    below_cut: list[Explained]
+    dropped: list[tuple[int, str]]
+    build_id: str
+
+
+@dataclass
+class RefreshReport:
+    embedded: int = 0
+    lists_updated: list[int] = field(default_factory=list)
+    withdrawn: list[int] = field(default_factory=list)
+
+
+def _explained(c: Candidate) -> Explained:
+    return Explained(article_id=c.id, score=round(c.score, 4), signals=dict(c.signals),
+                     fallback=c.fallback, pinned=c.pinned, note=c.note)
+
+
+def _explanation(ranked: Ranked, build_id: str) -> Explanation:
+    return Explanation(items=[_explained(c) for c in ranked.items],
+                       below_cut=[_explained(c) for c in ranked.below_cut],
+                       dropped=[(d.candidate.id, d.reason) for d in ranked.dropped],
+                       build_id=build_id)
+
+
+class Recommender:
+    """Everything the app and the jobs ask of the recommender, with heavy parts loaded lazily."""
+
+    def __init__(self, settings: Settings, session_factory: sessionmaker[Session], *,
+                 encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self._encoder = encoder
+        self.store = IndexStore(settings.index_dir)
+        self.builds = BuildCache(self.store)
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = SentenceTransformerEncoder(self.settings.model)
+        return self._encoder
+
+    # -- readers -------------------------------------------------------------------------
+    def related(self, session: Session, article: Article, k: int) -> serving.RelatedList:
+        return serving.related_for(session, article, k)
+
+    # -- live ranking --------------------------------------------------------------------
+    def _space(self, session: Session) -> SearchSpace:
+        return SearchSpace.load(session, self.encoder.model_id, self.builds.get())
+
+    def explain(self, session: Session, article: Article, k: int,
+                policy: RankingPolicy | None = None) -> Explanation:
+        """Rank one stored article live, with signals and the candidates below the cut."""
+        space = self._space(session)
+        vector = space.vector(article.id)
+        if vector is None:  # not embedded yet (e.g. a draft): embed it now, store nothing
+            vector = embed_texts(self.encoder, [(article.title, article.dek, article.body)])[0]
+        lexical_row = space.lexical_row(article.id)
+        if lexical_row is None:
+            lexical_row = space.lexical.transform([lexical_text(article.title, article.dek,
+                                                                article.body)])
+        now = utcnow()
+        items = load_items(session, now)
+        ranked = rank_page(info_of(article, now), vector, lexical_row, space, items,
+                           active_curations(session, now, article.id), recent_by_section(items),
+                           policy or self.settings.ranking, k)
+        return _explanation(ranked, space.build.build_id if space.build else "")
+
+    def preview(self, session: Session, draft: Draft, k: int,
+                policy: RankingPolicy | None = None) -> Explanation:
+        """The list a draft would get once published; nothing is stored."""
+        title, dek, body = clean_line(draft.title), clean_line(draft.dek), clean_text(draft.body)
+        if not (title or body):
+            raise ValueError("a draft needs a title or a body")
+        space = self._space(session)
+        vector = embed_texts(self.encoder, [(title, dek, body)])[0]
+        lexical_row = space.lexical.transform([lexical_text(title, dek, body)])
+        now = utcnow()
+        items = load_items(session, now)
+        page = ItemInfo(id=-1, section=draft.section, content_type=draft.content_type,
+                        language=draft.language, authors=tuple(draft.authors),
+                        tags=tuple(t.lower() for t in draft.tags), published_at=now, live=True)
+        ranked = rank_page(page, vector, lexical_row, space, items, active_curations(session, now),
+                           recent_by_section(items), policy or self.settings.ranking, k)
+        return _explanation(ranked, space.build.build_id if space.build else "")
+
+    # -- writers -------------------------------------------------------------------------
+    def refresh(self, session: Session, article_ids: Iterable[int]) -> RefreshReport:
+        """Bring every list an article enters or leaves up to date now, in one transaction."""
+        ids = sorted(set(article_ids))
+        report = RefreshReport()
+        with writer_lock(session, self.settings.index_dir):
+            now = utcnow()
+            items = load_items(session, now)
+            live = [i for i in ids if i in items and items[i].live]
+            report.embedded = embed_missing(session, self.encoder, article_ids=live).embedded
+            space = self._space(session)
+            affected: set[int] = set(self._lists_containing(session, ids))
+            for article_id in ids:
+                if article_id not in live:
+                    report.withdrawn.append(article_id)
+                    continue
+                affected.add(article_id)
+                vector = space.vector(article_id)
+                if vector is None:
+                    continue
+                hits = space.search(vector, space.lexical_row(article_id), NEIGHBOURS_TO_REFRESH + 1)
+                affected.update(h.id for h in hits if h.id in items and items[h.id].live)
+            session.execute(delete(RelatedItem).where(RelatedItem.article_id.in_(report.withdrawn)))
+            report.lists_updated = self._recompute(session, space, sorted(affected), items, now)
+            session.commit()
+        return report
+
+    def _lists_containing(self, session: Session, ids: Sequence[int]) -> list[int]:
+        if not ids:
+            return []
+        return list(session.scalars(select(RelatedItem.article_id)
+                                    .where(RelatedItem.target_id.in_(list(ids))).distinct()))
+
+    def _recompute(self, session: Session, space: SearchSpace, pages: Sequence[int],
+                   items: dict[int, ItemInfo], now: datetime) -> list[int]:
+        curations = active_curations(session, now)
+        fallback = recent_by_section(items)
+        build_id = space.build.build_id if space.build else "live"
+        done: list[int] = []
+        rows = []
+        for page_id in pages:
+            info = items.get(page_id)
+            vector = space.vector(page_id)
+            if info is None or not info.live or vector is None:
+                continue
+            ranked = rank_page(info, vector, space.lexical_row(page_id), space, items, curations,
+                               fallback, self.settings.ranking, self.settings.related_k,
+                               below_cut=0)
+            rows.extend(related_rows(page_id, ranked, build_id, now))
+            done.append(page_id)
+        replace_lists(session, done, rows)
+        return done
+
+    def reindex(self, *, full: bool = False, progress: ProgressFactory | None = None) -> BuildReport:
+        """A complete build, then a catch-up of anything published while it ran."""
+        report = run_build(self.session_factory, self.settings, self.encoder, full=full,
+                           progress=progress, store=self.store)
+        build = self.builds.get()
+        if build is not None:
+            snapshot = build.meta["snapshot"]
+            with self.session_factory() as session:
+                changed = list(session.scalars(select(Article.id).where(
+                    Article.modified >= datetime.fromisoformat(snapshot))))
+                if changed:
+                    self.refresh(session, changed)
+        return report

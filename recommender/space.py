@@ -1,0 +1,120 @@
+"""Where candidates come from: the serving FAISS build plus a brute-force delta.
+
+Articles embedded since the last build are not in its index; they are searched exactly from
+their stored vectors (a small matrix), so publishing never waits for a rebuild and the nightly job
+stays the only index writer. Lexical rows for the delta use the build's fitted vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recommender.embeddings import load_vectors
+from recommender.encoder import Vectors
+from recommender.index import LoadedBuild
+from recommender.lexical import LexicalModel, lexical_text
+from recommender.models import Article
+
+IdArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    id: int
+    semantic: float
+    lexical: float
+
+
+class SearchSpace:
+    """The build's vectors and lexical rows, plus the delta, behind one search method."""
+
+    def __init__(self, build: LoadedBuild | None, lexical: LexicalModel,
+                 delta_ids: IdArray, delta_vectors: Vectors, delta_lexical: sparse.csr_matrix) -> None:
+        self.build = build
+        self.lexical = lexical
+        self.delta_ids = delta_ids
+        self.delta_vectors = delta_vectors
+        self.delta_lexical = delta_lexical
+        self._delta_pos = {int(a): i for i, a in enumerate(delta_ids)}
+
+    @classmethod
+    def load(cls, session: Session, model_id: str, build: LoadedBuild | None) -> SearchSpace:
+        """The build plus every embedded article it does not contain (current text only)."""
+        if build is not None and build.meta.get("model_id") != model_id:
+            build = None  # never mix two models' vectors
+        snapshot = datetime.fromisoformat(build.meta["snapshot"]) if build is not None else None
+        delta_ids, delta_vectors = load_vectors(session, model_id, created_after=snapshot)
+        texts = _texts(session, delta_ids)
+        lexical = build.lexical if build is not None else LexicalModel.fit(texts)
+        return cls(build, lexical, delta_ids, delta_vectors, lexical.transform(texts))
+
+    def __len__(self) -> int:
+        return (len(self.build.ids) if self.build is not None else 0) + len(self.delta_ids)
+
+    def vector(self, article_id: int) -> Vectors | None:
+        if article_id in self._delta_pos:
+            return np.asarray(self.delta_vectors[self._delta_pos[article_id]], dtype=np.float32)
+        return self.build.vector(article_id) if self.build is not None else None
+
+    def lexical_row(self, article_id: int) -> sparse.csr_matrix | None:
+        if article_id in self._delta_pos:
+            return self.delta_lexical[self._delta_pos[article_id]]
+        if self.build is not None and article_id in self.build.positions:
+            return self.build.lexical_matrix[self.build.positions[article_id]]
+        return None
+
+    def search(self, vector: Vectors, lexical_row: sparse.csr_matrix | None, n: int) -> list[Hit]:
+        """The ``n`` nearest by meaning (build and delta merged), with their lexical cosine."""
+        ids_parts: list[IdArray] = []
+        sims_parts: list[npt.NDArray[np.float32]] = []
+        lex_parts: list[npt.NDArray[np.float32]] = []
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if self.build is not None and len(self.build.ids):
+            sims, ids = self.build.search(query, n)
+            # a hit re-embedded since the build is taken from the delta (its current text)
+            keep = (ids[0] >= 0) & ~np.isin(ids[0], self.delta_ids)
+            found = ids[0][keep]
+            ids_parts.append(found)
+            sims_parts.append(sims[0][keep])
+            positions = np.fromiter((self.build.positions[int(a)] for a in found), dtype=np.int64,
+                                    count=len(found))
+            lex_parts.append(_cosines(self.build.lexical_matrix, positions, lexical_row))
+        if len(self.delta_ids):
+            sims = self.delta_vectors @ query[0]
+            order = np.argsort(-sims)[:n]
+            ids_parts.append(self.delta_ids[order])
+            sims_parts.append(sims[order].astype(np.float32))
+            lex_parts.append(_cosines(self.delta_lexical, order.astype(np.int64), lexical_row))
+        if not ids_parts:
+            return []
+        all_ids = np.concatenate(ids_parts)
+        all_sims = np.concatenate(sims_parts)
+        all_lex = np.concatenate(lex_parts)
+        order = np.argsort(-all_sims, kind="stable")[:n]
+        return [Hit(int(all_ids[i]), float(all_sims[i]), float(all_lex[i])) for i in order]
+
+
+def _cosines(matrix: sparse.csr_matrix, rows: IdArray,
+             query: sparse.csr_matrix | None) -> npt.NDArray[np.float32]:
+    if query is None or len(rows) == 0:
+        return np.zeros(len(rows), dtype=np.float32)
+    return np.asarray((matrix[rows] @ query.T).toarray(), dtype=np.float32).ravel()
+
+
+def _texts(session: Session, ids: IdArray) -> list[str]:
+    if len(ids) == 0:
+        return []
+    wanted = [int(a) for a in ids]
+    texts: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(select(Article.id, Article.title, Article.dek, Article.body)
+                               .where(Article.id.in_(wanted[start:start + 500])))
+        texts.update({r.id: lexical_text(r.title, r.dek, r.body) for r in rows})
+    return [texts.get(a, "") for a in wanted]

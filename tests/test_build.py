@@ -1,0 +1,134 @@
+"""End to end with the fake encoder: embed, build, precompute, serve, publish, withdraw."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recommender import migrate
+from recommender.cli import DEMO_DIR
+from recommender.db import make_engine, make_session_factory
+from recommender.importing import import_file
+from recommender.models import Article, Embedding, IndexBuild, RelatedItem
+from recommender.service import Recommender
+from recommender.serving import find_article
+from recommender.settings import Settings
+from tests.fakes import FakeEncoder
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[Recommender, sessionmaker[Session], FakeEncoder]]:
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        for path in sorted(DEMO_DIR.glob("*.jsonl")):
+            import_file(session, path)
+        session.commit()
+    encoder = FakeEncoder()
+    yield Recommender(settings, factory, encoder=encoder), factory, encoder
+    engine.dispose()
+
+
+def _by_ext(session: Session, ext: str) -> Article:
+    return session.scalars(select(Article).where(Article.external_id == ext)).one()
+
+
+def test_build_precomputes_safe_lists(demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]
+                                      ) -> None:
+    rec, factory, _ = demo
+    report = rec.reindex()
+    assert report.articles == 86 and report.embedded == 86
+    assert report.lists == 84
+    with factory() as session:
+        rows = session.scalars(select(RelatedItem)).all()
+        assert rows
+        live = {a.id for a in session.scalars(select(Article)) if a.is_live()}
+        assert all(r.target_id in live and r.target_id != r.article_id for r in rows)
+        draft, gone = _by_ext(session, "demo-086"), _by_ext(session, "demo-084")
+        assert all(r.target_id not in (draft.id, gone.id) for r in rows)
+        build = session.get(IndexBuild, report.build_id)
+        assert build is not None and build.status == "ready"
+        assert rec.store.current_id() == report.build_id
+        page = find_article(session, external_id="demo-001")
+        related = rec.related(session, page, 3)
+        assert len(related.items) == 3
+        assert related.build_id == report.build_id
+
+
+def test_second_build_embeds_nothing(demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]
+                                     ) -> None:
+    rec, factory, encoder = demo
+    rec.reindex()
+    before = encoder.texts_encoded
+    report = rec.reindex()
+    assert report.embedded == 0
+    assert encoder.texts_encoded == before
+    with factory() as session:
+        article = _by_ext(session, "demo-010")
+        article.body += " A new closing paragraph about tariffs."
+        article.content_hash = "changed"
+        session.commit()
+    report = rec.reindex()
+    assert report.embedded == 1
+    assert len(list(rec.store.builds.iterdir())) == 3  # kept builds are pruned
+
+
+def test_near_duplicate_update_is_not_recommended_on_its_original(
+        demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]) -> None:
+    rec, factory, _ = demo
+    rec.reindex()
+    with factory() as session:
+        original, update = _by_ext(session, "demo-044"), _by_ext(session, "demo-085")
+        targets = {r.target_id for r in session.scalars(
+            select(RelatedItem).where(RelatedItem.article_id == original.id))}
+        assert update.id not in targets
+
+
+def test_publish_and_withdraw_update_lists_without_rebuild(
+        demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]) -> None:
+    rec, factory, _ = demo
+    rec.reindex()
+    with factory() as session:
+        source, other = _by_ext(session, "demo-001"), _by_ext(session, "demo-040")
+        half = source.body.split("\n\n")
+        clone = Article(external_id="new-1", url="https://meridian.example/new-1",
+                        title="After the summit: " + source.title, dek=other.dek,
+                        body="\n\n".join(half[: len(half) // 2 + 1]) + "\n\n" + other.body,
+                        authors=source.authors,
+                        tags=source.tags, section=source.section,
+                        content_type="analysis", status="published",
+                        published_at=source.published_at, content_hash="x", word_count=300)
+        session.add(clone)
+        session.commit()
+        report = rec.refresh(session, [clone.id])
+        assert report.embedded == 1
+        holders = set(session.scalars(select(RelatedItem.article_id)
+                                      .where(RelatedItem.target_id == clone.id)))
+        assert source.id in holders
+        assert rec.related(session, find_article(session, external_id="new-1"), 3).items
+        clone.status = "unpublished"
+        session.commit()
+        rec.refresh(session, [clone.id])
+        assert not session.scalars(select(RelatedItem).where(
+            (RelatedItem.target_id == clone.id) | (RelatedItem.article_id == clone.id))).all()
+
+
+def test_model_change_never_mixes_vectors(demo: tuple[Recommender, sessionmaker[Session],
+                                                      FakeEncoder], tmp_path: Path) -> None:
+    rec, factory, _ = demo
+    rec.reindex()
+    other = Recommender(rec.settings, factory, encoder=FakeEncoder(dimension=32, model_id="other"))
+    report = other.reindex()
+    assert report.embedded == 86
+    build = other.builds.get()
+    assert build is not None and build.meta["model_id"] == "other"
+    assert build.meta["dimension"] == 32
+    with factory() as session:
+        models = set(session.scalars(select(Embedding.model_id)))
+    assert models == {"fake-bow", "other"}

@@ -1,0 +1,153 @@
+"""The ranking stages on hand-made candidates: no database, no model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from recommender.policy import RankingPolicy
+from recommender.ranking import (
+    Candidate,
+    ItemInfo,
+    apply_curation,
+    apply_fallback,
+    filter_candidates,
+    rank,
+    recency_factor,
+    score_candidates,
+    tag_overlap,
+)
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+PAGE = ItemInfo(id=0, section="Asia", tags=("india", "russia"), authors=("Ann",),
+                published_at=NOW, publisher="mag.example")
+
+
+def cand(i: int, sem: float = 0.5, lex: float = 0.5, **info: object) -> Candidate:
+    defaults: dict[str, object] = {"published_at": NOW, "publisher": "mag.example"}
+    defaults.update(info)
+    return Candidate(ItemInfo(id=i, **defaults), semantic=sem, lexical=lex)  # type: ignore[arg-type]
+
+
+def vecs(*ids: int, dim: int = 8) -> dict[int, np.ndarray]:
+    """Orthogonal unit vectors: no two candidates are alike unless a test says so."""
+    return {i: np.eye(dim, dtype=np.float32)[n % dim] for n, i in enumerate(ids)}
+
+
+def test_filter_drops_self_unpublished_blocked_language_and_copies() -> None:
+    policy = RankingPolicy()
+    cands = [cand(0), cand(1, live=False), cand(2), cand(3, language="fr"),
+             cand(4, lex=0.95), cand(5, lex=0.95, publisher="other.example"), cand(6), cand(6)]
+    kept, dropped = filter_candidates(PAGE, cands, policy, blocked=frozenset({2}))
+    assert [c.id for c in kept] == [5, 6]
+    reasons = {d.candidate.id: d.reason for d in dropped}
+    assert reasons[0] == "the page itself"
+    assert reasons[1] == "not published"
+    assert reasons[2] == "blocked"
+    assert reasons[3] == "language fr"
+    assert reasons[4] == "near-duplicate of the page"
+
+
+def test_same_language_can_be_switched_off() -> None:
+    kept, _ = filter_candidates(PAGE, [cand(3, language="fr")], RankingPolicy(same_language=False))
+    assert [c.id for c in kept] == [3]
+
+
+def test_tag_overlap_is_idf_weighted() -> None:
+    idf = {"india": 3.0, "russia": 1.0}
+    assert tag_overlap(("india", "russia"), ("india",), idf) == pytest.approx(0.75)
+    assert tag_overlap(("india", "russia"), ("russia",), idf) == pytest.approx(0.25)
+    assert tag_overlap((), ("india",), idf) == 0.0
+
+
+def test_score_blends_signals_and_records_them() -> None:
+    policy = RankingPolicy(semantic_weight=0.6, lexical_weight=0.4, tag_weight=0.1,
+                           author_weight=0.05)
+    a = cand(1, sem=0.8, lex=0.2, tags=("india",), authors=("Ann",))
+    b = cand(2, sem=0.8, lex=0.2)
+    score_candidates(PAGE, [a, b], policy, {"india": 1.0, "russia": 1.0})
+    assert b.score == pytest.approx(0.6 * 0.8 + 0.4 * 0.2)
+    assert a.score == pytest.approx(b.score + 0.05 + 0.05)
+    assert a.signals["tags"] == pytest.approx(0.05) and a.signals["author"] == 0.05
+
+
+def test_recency_decays_by_type_and_never_penalises_newer_items() -> None:
+    policy = RankingPolicy(recency_weight=0.5, half_life_days={"news": 30, "evergreen": 0})
+    old = NOW - timedelta(days=30)
+    assert recency_factor(PAGE, ItemInfo(1, content_type="news", published_at=old), policy) \
+        == pytest.approx(0.75)
+    assert recency_factor(PAGE, ItemInfo(1, content_type="evergreen", published_at=old),
+                          policy) == 1.0
+    newer = NOW + timedelta(days=300)
+    assert recency_factor(PAGE, ItemInfo(1, content_type="news", published_at=newer), policy) == 1.0
+
+
+def test_duplicates_among_results_collapse_and_mmr_spreads() -> None:
+    policy = RankingPolicy(mmr_lambda=0.5, recency_weight=0, quality_floor=0)
+    items = [cand(1, sem=0.9, lex=0.6), cand(2, sem=0.89, lex=0.59), cand(3, sem=0.7, lex=0.4)]
+    vectors = vecs(1, 2, 3)
+    vectors[2] = vectors[1].copy()  # 2 says the same thing as 1
+    from scipy import sparse
+
+    lexical_rows = {1: sparse.csr_matrix([[1.0, 0.0]]), 2: sparse.csr_matrix([[0.995, 0.0998]]),
+                    3: sparse.csr_matrix([[0.0, 1.0]])}
+    ranked = rank(PAGE, items, policy, 3, tag_idf={}, vectors=vectors, lexical_rows=lexical_rows)
+    assert [c.id for c in ranked.items] == [1, 3]
+    assert any(d.reason == "near-duplicate of article 1" for d in ranked.dropped)
+
+
+def test_mmr_prefers_a_different_story_over_a_similar_one() -> None:
+    items = [cand(1, sem=0.9, lex=0.6), cand(2, sem=0.85, lex=0.55), cand(3, sem=0.8, lex=0.5)]
+    vectors = vecs(1, 2, 3)
+    vectors[2] = (vectors[1] * 0.9 + vectors[3] * 0.1) / np.linalg.norm(vectors[1] * 0.9
+                                                                        + vectors[3] * 0.1)
+    off = rank(PAGE, [cand(c.id, c.semantic, c.lexical) for c in items],
+               RankingPolicy(mmr_lambda=1.0, recency_weight=0), 3, tag_idf={}, vectors=vectors)
+    on = rank(PAGE, items, RankingPolicy(mmr_lambda=0.6, recency_weight=0), 3, tag_idf={},
+              vectors=vectors)
+    assert [c.id for c in off.items] == [1, 2, 3]
+    assert [c.id for c in on.items] == [1, 3, 2]
+    assert on.items[2].signals["diversity"] < 0
+
+
+def test_curation_pins_at_positions_and_blocks() -> None:
+    ordered = [cand(1), cand(2), cand(3), cand(4)]
+    out = apply_curation(ordered, [(cand(9), 1), (cand(8), 3), (cand(7, live=False), 2)],
+                         blocked=frozenset({2}))
+    assert [c.id for c in out] == [9, 1, 8, 3, 4]
+    assert out[0].pinned and out[0].note == "pinned at position 1"
+
+
+def test_fallback_fills_from_section_and_marks_items() -> None:
+    policy = RankingPolicy(quality_floor=0.3)
+    strong, weak = cand(1), cand(2)
+    strong.score, weak.score = 0.5, 0.1
+    pool = [cand(1), cand(5), cand(6, live=False), cand(7)]
+    kept, dropped = apply_fallback([strong, weak], pool, 3, policy)
+    assert [c.id for c in kept] == [1, 5, 7]
+    assert [c.fallback for c in kept] == [False, True, True]
+    assert [d.candidate.id for d in dropped] == [2]
+
+
+def test_nothing_qualifies_gives_an_empty_list() -> None:
+    policy = RankingPolicy(quality_floor=0.9)
+    ranked = rank(PAGE, [cand(1, sem=0.1, lex=0.1)], policy, 3, tag_idf={}, vectors=vecs(1))
+    assert ranked.items == []
+
+
+def test_rank_cuts_at_k_and_keeps_below_cut_for_editors() -> None:
+    items = [cand(i, sem=1 - i / 20, lex=0.5 - i / 40) for i in range(1, 10)]
+    ranked = rank(PAGE, items, RankingPolicy(mmr_lambda=1.0, quality_floor=0), 3, tag_idf={},
+                  vectors=vecs(*range(1, 10), dim=16), below_cut=2)
+    assert [c.id for c in ranked.items] == [1, 2, 3]
+    assert [c.id for c in ranked.below_cut] == [4, 5]
+
+
+def test_policy_validation() -> None:
+    with pytest.raises(ValueError, match="mmr_lambda"):
+        RankingPolicy(mmr_lambda=2)
+    with pytest.raises(ValueError, match="unknown ranking policy keys: bogus"):
+        RankingPolicy.from_dict({"bogus": 1})
+    assert RankingPolicy.from_dict(RankingPolicy().to_dict()) == RankingPolicy()
