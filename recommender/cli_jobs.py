@@ -58,9 +58,65 @@ def _print_table(result: dict[str, Any], stream: Any = sys.stdout) -> None:
 
 
 def register(sub: Any) -> None:
+    register_reindex(sub)
     ev = sub.add_parser("eval", help="evaluate on a labelled set beside a TF-IDF baseline")
     ev.add_argument("directory", metavar="DIR")
     ev.add_argument("--k", type=int, default=10)
     ev.add_argument("--json", action="store_true", help="end with one JSON line")
     ev.add_argument("--work-dir", help="keep the temporary database and index here")
     ev.set_defaults(handler=cmd_eval)
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the nightly job; the last line printed is always one JSON summary."""
+    import logging
+
+    from recommender import reindex
+    from recommender.db import make_engine, make_session_factory
+    from recommender.encoder import SentenceTransformerEncoder
+    from recommender.locking import LockBusy
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sources = list(settings.sources) + list(args.sources or [])
+    engine = make_engine(settings.database_url)
+    summary = reindex.Summary(dry_run=args.dry_run)
+    code = reindex.EXIT_OK
+    try:
+        summary = reindex.run(settings, make_session_factory(engine),
+                              SentenceTransformerEncoder(settings.model, threads=args.threads),
+                              full=args.full, dry_run=args.dry_run, sources=sources,
+                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet))
+    except LockBusy as exc:
+        summary.status, summary.error = "locked", f"another reindex is running: {exc}"
+        code = reindex.EXIT_LOCKED
+    except Exception as exc:
+        summary.status, summary.error = "failed", _describe(exc)
+        code = reindex.EXIT_FAILED
+    finally:
+        engine.dispose()
+    if summary.error:
+        print(f"related-reading reindex: error: {summary.error}", file=sys.stderr)
+    summary.peak_rss_mb = summary.peak_rss_mb or reindex.peak_rss_mb()
+    print(json.dumps(summary.to_dict()))
+    return code
+
+
+def _describe(exc: BaseException) -> str:
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        return f"database unreachable: {str(exc.orig).strip().splitlines()[0]}"
+    cause = exc.__cause__
+    return f"{exc}" + (f" ({type(cause).__name__})" if cause else "")
+
+
+def register_reindex(sub: Any) -> None:
+    ri = sub.add_parser("reindex", help="sync sources, embed what changed, rebuild, flip (cron)")
+    ri.add_argument("--full", action="store_true", help="re-embed everything and resync in full")
+    ri.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    ri.add_argument("--source", action="append", dest="sources", metavar="SPEC",
+                    help="also sync this source (kind:URL), besides RELATED_SOURCES")
+    ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
+    ri.add_argument("--quiet", action="store_true", help="no progress bar")
+    ri.set_defaults(handler=cmd_reindex)

@@ -45,8 +45,11 @@ class LoadedBuild:
     tag_idf: dict[str, float]
     positions: dict[int, int] = field(default_factory=dict)
 
+    vectors: Vectors = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
     def __post_init__(self) -> None:
         self.positions = {int(a): i for i, a in enumerate(self.ids)}
+        self.vectors = _stored_vectors(self.index)
 
     def search(self, queries: Vectors, k: int) -> tuple[npt.NDArray[np.float32],
                                                         npt.NDArray[np.int64]]:
@@ -61,9 +64,20 @@ class LoadedBuild:
 
     def vector(self, article_id: int) -> Vectors | None:
         position = self.positions.get(article_id)
-        if position is None:
-            return None
-        return np.asarray(self.index.reconstruct(position), dtype=np.float32)
+        # a copy: a view would point into the index's memory, freed with the build
+        return None if position is None else np.array(self.vectors[position], dtype=np.float32)
+
+
+def _stored_vectors(index: Any) -> Vectors:
+    """A zero-copy (memory-mapped) view of the raw vectors of a flat or HNSW index."""
+    import faiss
+
+    storage: Any = faiss.downcast_index(index.storage) if hasattr(index, "storage") else index
+    n, d = int(storage.ntotal), int(storage.d)
+    if n == 0:
+        return np.zeros((0, d), dtype=np.float32)
+    view: Vectors = faiss.rev_swig_ptr(storage.get_xb(), n * d).reshape(n, d)
+    return view
 
 
 def make_faiss_index(vectors: Vectors, exact_max: int) -> tuple[Any, str]:

@@ -8,7 +8,7 @@ exactly what each stage did to each item.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -139,36 +139,39 @@ def apply_recency(page: ItemInfo, candidates: list[Candidate], policy: RankingPo
         cand.score *= factor
 
 
-def _pairwise(head: list[Candidate], vectors: Mapping[int, Vectors],
-              lexical_rows: Mapping[int, Any] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Semantic and lexical similarity between every two candidates of the head."""
-    n = len(head)
-    dim = next((len(vectors[c.id]) for c in head if c.id in vectors), 1)
-    mat = np.asarray([vectors[c.id] if c.id in vectors else np.zeros(dim, np.float32)
-                      for c in head], dtype=np.float32).reshape(n, dim)
-    semantic = mat @ mat.T
-    lexical = np.zeros((n, n), dtype=np.float32)
-    if lexical_rows is not None:
-        rows = [lexical_rows.get(c.id) for c in head]
-        present = [i for i, r in enumerate(rows) if r is not None]
-        if present:
-            from scipy import sparse
-
-            stacked = sparse.vstack([rows[i] for i in present]).tocsr()
-            block = (stacked @ stacked.T).toarray()
-            lexical[np.ix_(present, present)] = block
-    return semantic, lexical
+Pairwise = Callable[[Sequence[int]], tuple[np.ndarray, np.ndarray]]
 
 
-def diversify(candidates: list[Candidate], vectors: Mapping[int, Vectors], policy: RankingPolicy,
-              pool: int, lexical_rows: Mapping[int, Any] | None = None
-              ) -> tuple[list[Candidate], list[Dropped]]:
+def pairwise_from(vectors: Mapping[int, Vectors],
+                  lexical_rows: Mapping[int, Any] | None = None) -> Pairwise:
+    """A ``Pairwise`` over plain mappings (tests, drafts): semantic and lexical matrices."""
+
+    def pairwise(ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        n = len(ids)
+        dim = next((len(vectors[i]) for i in ids if i in vectors), 1)
+        mat = np.asarray([vectors[i] if i in vectors else np.zeros(dim, np.float32) for i in ids],
+                         dtype=np.float32).reshape(n, dim)
+        lexical = np.zeros((n, n), dtype=np.float32)
+        if lexical_rows is not None:
+            present = [k for k, i in enumerate(ids) if i in lexical_rows]
+            if present:
+                from scipy import sparse
+
+                stacked = sparse.vstack([lexical_rows[ids[k]] for k in present]).tocsr()
+                lexical[np.ix_(present, present)] = (stacked @ stacked.T).toarray()
+        return mat @ mat.T, lexical
+
+    return pairwise
+
+
+def diversify(candidates: list[Candidate], pairwise: Pairwise, policy: RankingPolicy,
+              pool: int) -> tuple[list[Candidate], list[Dropped]]:
     """Collapse near-duplicates among the results, then order the top ``pool`` by MMR."""
     ordered = sorted(candidates, key=lambda c: c.score, reverse=True)
     head, tail = ordered[:2 * pool], ordered[2 * pool:]
     if not head:
         return [], []
-    semantic, lexical = _pairwise(head, vectors, lexical_rows)
+    semantic, lexical = pairwise([c.id for c in head])
     kept: list[int] = []
     dropped: list[Dropped] = []
     for j, cand in enumerate(head):
@@ -238,16 +241,15 @@ def apply_fallback(ordered: list[Candidate], fallback_pool: Iterable[Candidate],
 
 
 def rank(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy, k: int, *,
-         tag_idf: Mapping[str, float], vectors: Mapping[int, Vectors],
+         tag_idf: Mapping[str, float], pairwise: Pairwise,
          blocked: frozenset[int] = frozenset(), pins: Sequence[tuple[Candidate, int]] = (),
-         fallback_pool: Iterable[Candidate] = (), below_cut: int = 5,
-         lexical_rows: Mapping[int, Any] | None = None) -> Ranked:
+         fallback_pool: Iterable[Candidate] = (), below_cut: int = 5) -> Ranked:
     """Run every stage and cut at ``k`` (the next ``below_cut`` are kept for editors)."""
     kept, dropped = filter_candidates(page, candidates, policy, blocked=blocked)
     score_candidates(page, kept, policy, tag_idf)
     apply_recency(page, kept, policy)
     pool = max(3 * k, 3 * len(pins) + k, 30)
-    ordered, dup_dropped = diversify(kept, vectors, policy, pool, lexical_rows)
+    ordered, dup_dropped = diversify(kept, pairwise, policy, pool)
     pins = [(c, p) for c, p in pins if c.id != page.id]
     curated = apply_curation(ordered, pins, blocked)
     pool_filtered = (c for c in fallback_pool if c.id != page.id and c.id not in blocked)

@@ -39,6 +39,7 @@ class Settings:
     cache_max_age: int = 300
     stale_while_revalidate: int = 3600
     secret_key: str = ""
+    sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
 
     def __post_init__(self) -> None:
@@ -123,6 +124,7 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "cache_max_age": (_non_negative_int, "a non-negative integer (seconds)"),
     "stale_while_revalidate": (_non_negative_int, "a non-negative integer (seconds)"),
     "secret_key": (str, "a string"),
+    "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
 }
 
 

@@ -7,6 +7,7 @@ stays the only index writer. Lexical rows for the delta use the build's fitted v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,6 +70,41 @@ class SearchSpace:
         if self.build is not None and article_id in self.build.positions:
             return self.build.lexical_matrix[self.build.positions[article_id]]
         return None
+
+    def pairwise(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Semantic and lexical similarity matrices among these articles (diversity, MMR)."""
+        vectors = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        for k, article_id in enumerate(ids):
+            if article_id in self._delta_pos:
+                vectors[k] = self.delta_vectors[self._delta_pos[article_id]]
+        build_at = [k for k, a in enumerate(ids) if a not in self._delta_pos
+                    and self.build is not None and a in self.build.positions]
+        if self.build is not None and build_at:
+            positions = [self.build.positions[ids[k]] for k in build_at]
+            vectors[build_at] = self.build.vectors[positions]
+            lex = self.build.lexical_matrix[positions]
+        else:
+            lex = sparse.csr_matrix((0, self.lexical_matrix_width), dtype=np.float32)
+        order = list(build_at)
+        delta_at = [k for k, a in enumerate(ids) if a in self._delta_pos]
+        if delta_at:
+            lex = sparse.vstack([lex, self.delta_lexical[[self._delta_pos[ids[k]] for k in delta_at]]])
+            order += delta_at
+        lexical = np.zeros((len(ids), len(ids)), dtype=np.float32)
+        if order:
+            block = (lex @ lex.T).toarray()
+            lexical[np.ix_(order, order)] = block
+        return vectors @ vectors.T, lexical
+
+    @property
+    def dimension(self) -> int:
+        if self.build is not None and self.build.vectors.ndim == 2 and self.build.vectors.shape[1]:
+            return int(self.build.vectors.shape[1])
+        return int(self.delta_vectors.shape[1]) if self.delta_vectors.ndim == 2 else 0
+
+    @property
+    def lexical_matrix_width(self) -> int:
+        return int(self.delta_lexical.shape[1])
 
     def search(self, vector: Vectors, lexical_row: sparse.csr_matrix | None, n: int) -> list[Hit]:
         """The ``n`` nearest by meaning (build and delta merged), with their lexical cosine."""

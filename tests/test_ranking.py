@@ -14,6 +14,7 @@ from recommender.ranking import (
     apply_curation,
     apply_fallback,
     filter_candidates,
+    pairwise_from,
     rank,
     recency_factor,
     score_candidates,
@@ -93,7 +94,7 @@ def test_duplicates_among_results_collapse_and_mmr_spreads() -> None:
 
     lexical_rows = {1: sparse.csr_matrix([[1.0, 0.0]]), 2: sparse.csr_matrix([[0.995, 0.0998]]),
                     3: sparse.csr_matrix([[0.0, 1.0]])}
-    ranked = rank(PAGE, items, policy, 3, tag_idf={}, vectors=vectors, lexical_rows=lexical_rows)
+    ranked = rank(PAGE, items, policy, 3, tag_idf={}, pairwise=pairwise_from(vectors, lexical_rows))
     assert [c.id for c in ranked.items] == [1, 3]
     assert any(d.reason == "near-duplicate of article 1" for d in ranked.dropped)
 
@@ -104,9 +105,10 @@ def test_mmr_prefers_a_different_story_over_a_similar_one() -> None:
     vectors[2] = (vectors[1] * 0.9 + vectors[3] * 0.1) / np.linalg.norm(vectors[1] * 0.9
                                                                         + vectors[3] * 0.1)
     off = rank(PAGE, [cand(c.id, c.semantic, c.lexical) for c in items],
-               RankingPolicy(mmr_lambda=1.0, recency_weight=0), 3, tag_idf={}, vectors=vectors)
+               RankingPolicy(mmr_lambda=1.0, recency_weight=0), 3, tag_idf={},
+               pairwise=pairwise_from(vectors))
     on = rank(PAGE, items, RankingPolicy(mmr_lambda=0.6, recency_weight=0), 3, tag_idf={},
-              vectors=vectors)
+              pairwise=pairwise_from(vectors))
     assert [c.id for c in off.items] == [1, 2, 3]
     assert [c.id for c in on.items] == [1, 3, 2]
     assert on.items[2].signals["diversity"] < 0
@@ -133,14 +135,14 @@ def test_fallback_fills_from_section_and_marks_items() -> None:
 
 def test_nothing_qualifies_gives_an_empty_list() -> None:
     policy = RankingPolicy(quality_floor=0.9)
-    ranked = rank(PAGE, [cand(1, sem=0.1, lex=0.1)], policy, 3, tag_idf={}, vectors=vecs(1))
+    ranked = rank(PAGE, [cand(1, sem=0.1, lex=0.1)], policy, 3, tag_idf={}, pairwise=pairwise_from(vecs(1)))
     assert ranked.items == []
 
 
 def test_rank_cuts_at_k_and_keeps_below_cut_for_editors() -> None:
     items = [cand(i, sem=1 - i / 20, lex=0.5 - i / 40) for i in range(1, 10)]
     ranked = rank(PAGE, items, RankingPolicy(mmr_lambda=1.0, quality_floor=0), 3, tag_idf={},
-                  vectors=vecs(*range(1, 10), dim=16), below_cut=2)
+                  pairwise=pairwise_from(vecs(*range(1, 10), dim=16)), below_cut=2)
     assert [c.id for c in ranked.items] == [1, 2, 3]
     assert [c.id for c in ranked.below_cut] == [4, 5]
 

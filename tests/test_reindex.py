@@ -1,0 +1,254 @@
+"""The nightly job under the faults it must survive: kills, locks, dead databases, full disks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from recommender import migrate
+from recommender.cli import DEMO_DIR, main
+from recommender.db import make_engine, make_session_factory
+from recommender.importing import import_file
+from recommender.index import IndexStore
+from recommender.locking import file_lock
+from recommender.models import Article, Embedding, RelatedItem
+from recommender.service import Recommender
+from recommender.settings import Settings
+from tests.fakes import FakeEncoder
+
+HARNESS = Path(__file__).with_name("reindex_harness.py")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A demo catalogue on SQLite; returns the environment for subprocess runs."""
+    env = {**os.environ, "RELATED_DATA_DIR": str(tmp_path / "data")}
+    env.pop("RELATED_DATABASE_URL", None)
+    settings = Settings.from_env({"RELATED_DATA_DIR": env["RELATED_DATA_DIR"]})
+    migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        for path in sorted(DEMO_DIR.glob("*.jsonl")):
+            import_file(session, path)
+        session.commit()
+    engine.dispose()
+    yield env
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    return Settings.from_env({"RELATED_DATA_DIR": env["RELATED_DATA_DIR"]})
+
+
+def _run(env: dict[str, str], *args: str, **extra: str) -> tuple[int, dict[str, object], str]:
+    proc = subprocess.run([sys.executable, str(HARNESS), *args], env={**env, **extra},
+                          capture_output=True, text=True, timeout=300)
+    last = proc.stdout.strip().splitlines()[-1]
+    return proc.returncode, json.loads(last), proc.stderr
+
+
+def _state(env: dict[str, str]) -> tuple[str | None, set[str], int, int]:
+    """(serving build, build ids of stored list rows, list rows, embedding rows)."""
+    settings = _settings(env)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        build_ids = set(session.scalars(select(RelatedItem.build_id).distinct()))
+        rows = session.scalar(select(func.count()).select_from(RelatedItem)) or 0
+        vectors = session.scalar(select(func.count()).select_from(Embedding)) or 0
+    engine.dispose()
+    return IndexStore(settings.index_dir).current_id(), build_ids, rows, vectors
+
+
+def _touch_articles(env: dict[str, str], count: int) -> None:
+    """Change the text of ``count`` articles so the next run must re-embed them."""
+    engine = make_engine(_settings(env).database_url)
+    with make_session_factory(engine)() as session:
+        ids = list(session.scalars(select(Article.id).order_by(Article.id).limit(count)))
+        session.execute(update(Article).where(Article.id.in_(ids))
+                        .values(content_hash=func.upper(Article.content_hash)))
+        session.commit()
+    engine.dispose()
+
+
+def _kill_when(env: dict[str, str], marker: str, occurrence: int, **extra: str) -> None:
+    with subprocess.Popen([sys.executable, str(HARNESS)], env={**env, **extra},
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        seen = 0
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == marker:
+                seen += 1
+                if seen == occurrence:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+
+def test_summary_line_and_incremental_second_run(site: dict[str, str]) -> None:
+    code, summary, _ = _run(site)
+    assert code == 0 and summary["status"] == "ok"
+    assert summary["embedded"] == 86 and summary["lists"] == 84
+    for key in ("seen", "added", "updated", "withdrawn", "embedded", "skipped", "build_id",
+                "seconds", "peak_rss_mb"):
+        assert key in summary
+    code, again, _ = _run(site)
+    assert code == 0 and again["embedded"] == 0 and again["build_id"] != summary["build_id"]
+    code, dry, _ = _run(site, "--dry-run")
+    assert code == 0 and dry["dry_run"] is True and dry["build_id"] is None
+    assert _state(site)[0] == again["build_id"]
+
+
+def test_killed_mid_embedding_keeps_serving_and_resumes(site: dict[str, str]) -> None:
+    _, _first, _ = _run(site)
+    before = _state(site)
+    _touch_articles(site, 70)
+    # batches of 64: the second ENCODING means the first batch's vectors were committed
+    _kill_when(site, "ENCODING", 2, RR_TEST_ENCODE_DELAY="1")
+    assert _state(site) == before
+    code, summary, _ = _run(site)
+    assert code == 0
+    assert summary["embedded"] == 70 - 64  # nothing embedded twice
+    current, build_ids, _, vectors = _state(site)
+    assert current == summary["build_id"] and build_ids == {summary["build_id"]}
+    assert vectors == 86  # nothing duplicated
+
+
+def test_killed_mid_build_keeps_serving(site: dict[str, str]) -> None:
+    _, first, _ = _run(site)
+    before = _state(site)
+    _kill_when(site, "LISTS_DONE", 1, RR_TEST_PAUSE_AFTER_LISTS="30")
+    assert _state(site) == before
+    assert before[0] == first["build_id"]
+    code, summary, _ = _run(site)
+    assert code == 0 and _state(site)[0] == summary["build_id"]
+
+
+def test_second_run_while_one_holds_the_lock(site: dict[str, str],
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    os.environ["RELATED_DATA_DIR"] = site["RELATED_DATA_DIR"]
+    try:
+        with file_lock(_settings(site).index_dir / "reindex.lock"):
+            code = main(["reindex", "--quiet"])
+    finally:
+        del os.environ["RELATED_DATA_DIR"]
+    out = capsys.readouterr()
+    assert code == 75
+    assert json.loads(out.out.strip().splitlines()[-1])["status"] == "locked"
+    assert "another reindex is running" in out.err
+
+
+def test_database_unreachable(site: dict[str, str]) -> None:
+    code, summary, err = _run(site, RELATED_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/x")
+    assert code == 1 and summary["status"] == "failed"
+    assert "database unreachable" in err
+    assert IndexStore(_settings(site).index_dir).current_id() is None
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def can_mount(tmp_path: Path) -> None:
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a read-only or full file system")
+    try:
+        _mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe))
+    except subprocess.CalledProcessError:
+        pytest.skip("mount is not permitted here")
+    subprocess.run(["umount", str(probe)], check=True)
+
+
+@pytest.mark.usefixtures("can_mount")
+def test_read_only_index_dir(site: dict[str, str]) -> None:
+    _run(site)
+    before = _state(site)
+    index_dir = str(_settings(site).index_dir)
+    _mount("--bind", index_dir, index_dir)
+    try:
+        _mount("-o", "remount,ro,bind", index_dir)
+        code, summary, err = _run(site)
+    finally:
+        subprocess.run(["umount", index_dir], check=True)
+    assert code == 1 and summary["status"] == "failed"
+    assert "Read-only file system" in err
+    assert _state(site)[:3] == before[:3]
+
+
+@pytest.mark.usefixtures("can_mount")
+def test_disk_full(site: dict[str, str], tmp_path: Path) -> None:
+    _run(site)
+    before = _state(site)
+    index_dir = _settings(site).index_dir
+    saved = tmp_path / "saved-index"
+    shutil.copytree(index_dir, saved)
+    used = sum(f.stat().st_size for f in saved.rglob("*") if f.is_file())
+    _mount("-t", "tmpfs", "-o", f"size={used + 64 * 1024}", "tmpfs", str(index_dir))
+    try:
+        shutil.copytree(saved, index_dir, dirs_exist_ok=True)
+        code, summary, err = _run(site)
+        assert code == 1 and summary["status"] == "failed"
+        assert "No space left on device" in err
+        assert _state(site)[:3] == before[:3]
+        assert not [p for p in (index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
+    finally:
+        subprocess.run(["umount", str(index_dir)], check=True)
+
+
+def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import recommender.build as build
+
+    settings = _settings(site)
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    rec = Recommender(settings, factory, encoder=FakeEncoder())
+    rec.reindex()
+    lists_done, release = threading.Event(), threading.Event()
+    original = build.compute_all
+
+    def paused(*args: object, **kwargs: object) -> object:
+        result = original(*args, **kwargs)  # type: ignore[arg-type]
+        lists_done.set()
+        release.wait(30)
+        return result
+
+    monkeypatch.setattr(build, "compute_all", paused)
+    worker = threading.Thread(target=rec.reindex)
+    worker.start()
+    assert lists_done.wait(60)
+    with factory() as session:
+        source = session.scalars(select(Article).where(Article.external_id == "demo-015")).one()
+        other = session.scalars(select(Article).where(Article.external_id == "demo-041")).one()
+        half = source.body.split("\n\n")
+        new = Article(external_id="late-1", url="https://meridian.example/late-1",
+                      title="Chip export controls tighten again", dek=source.dek,
+                      body="\n\n".join([*half[:len(half) // 2 + 1], other.body]),
+                      tags=source.tags, authors=source.authors, section=source.section,
+                      content_type="news", status="published", published_at=source.published_at,
+                      content_hash="late", word_count=280)
+        session.add(new)
+        session.commit()
+        rec.refresh(session, [new.id])
+        new_id, source_id = new.id, source.id
+    release.set()
+    worker.join(60)
+    with factory() as session:
+        own = session.scalars(select(RelatedItem).where(RelatedItem.article_id == new_id)).all()
+        holders = set(session.scalars(select(RelatedItem.article_id)
+                                      .where(RelatedItem.target_id == new_id)))
+    engine.dispose()
+    assert own, "the article published mid-build lost its own list"
+    assert source_id in holders, "the article published mid-build is missing from its neighbour"
