@@ -33,7 +33,8 @@ class LexicalModel:
 
         # min_df 2 drops one-off typos on a real catalogue; a tiny one would lose everything.
         effective_min_df = min_df if len(texts) >= 50 else 1
-        vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english",
+        # word bigrams ("prime minister", "interest rates") gave the best blend partner
+        vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2),
                                      min_df=effective_min_df, dtype=np.float32)
         try:
             vectorizer.fit(list(texts) or [""])

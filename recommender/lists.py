@@ -20,7 +20,8 @@ from recommender.catalog import Curations
 from recommender.encoder import Vectors
 from recommender.models import RelatedItem
 from recommender.policy import RankingPolicy
-from recommender.ranking import Candidate, ItemInfo, Ranked, rank
+from recommender.prescore import CatalogArrays, prescore
+from recommender.ranking import DUPLICATE_SLACK, Candidate, ItemInfo, Ranked, diversity_pool, rank
 from recommender.space import SearchSpace
 
 Progress = Callable[[int], None]
@@ -110,17 +111,28 @@ def _compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: C
     if build is None:
         return [], []
     pages = [int(a) for a in build.ids if int(a) in items and items[int(a)].live]
+    arrays = CatalogArrays.build([int(a) for a in build.ids], items, build.tag_idf, policy,
+                                 frozenset(curations.site_blocks))
     rows: list[dict[str, Any]] = []
     for start in range(0, len(pages), batch):
         chunk = pages[start:start + batch]
         positions = np.asarray([build.positions[a] for a in chunk], dtype=np.int64)
         vectors = np.asarray(build.vectors[positions], dtype=np.float32)
-        sims, ids = build.search(vectors, policy.candidates + 1)
-        lex = _pairwise_lexical(build.lexical_matrix, positions, ids, build.positions)
+        sims, found = build.index.search(vectors, min(policy.candidates + 1, len(build.ids)))
+        lex = _pairwise_lexical(build.lexical_matrix, positions, found)
+        scores = prescore(arrays, positions, found, sims, lex, policy)
+        order = np.argsort(-scores, axis=1, kind="stable")
         for row_i, article_id in enumerate(chunk):
-            candidates = [Candidate(items[int(t)], semantic=float(s), lexical=float(lx))
-                          for t, s, lx in zip(ids[row_i], sims[row_i], lex[row_i], strict=True)
-                          if t >= 0 and int(t) in items]
+            # rank() can only ever place the best `keep` of them (ranking.diversity_pool)
+            keep = (diversity_pool(k, 0, len(curations.pins.get(article_id, ())))
+                    + DUPLICATE_SLACK + len(curations.blocked_for(article_id)))
+            best = [j for j in order[row_i][:keep] if np.isfinite(scores[row_i, j])]
+            # the filtered ones go to rank() too: it must know them to keep them out of fallback
+            best += [j for j in np.flatnonzero(~np.isfinite(scores[row_i]))
+                     if found[row_i, j] >= 0]
+            candidates = [Candidate(items[int(build.ids[found[row_i, j]])],
+                                    semantic=float(sims[row_i, j]), lexical=float(lex[row_i, j]))
+                          for j in best]
             lexical_row = build.lexical_matrix[int(positions[row_i])]
             ranked = _rank(items[article_id], candidates, vectors[row_i], lexical_row, space,
                            items, curations, fallback, policy, k, below_cut=0)
@@ -130,14 +142,13 @@ def _compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: C
     return pages, rows
 
 
-def _pairwise_lexical(matrix: sparse.csr_matrix, pages: np.ndarray, ids: np.ndarray,
-                      positions: Mapping[int, int]) -> np.ndarray:
-    """Lexical cosine of each page with each of its candidates, as one sparse product."""
-    cand_pos = np.fromiter((positions.get(int(t), -1) for t in ids.ravel()), dtype=np.int64,
-                           count=ids.size)
-    valid = cand_pos >= 0
-    left = matrix[np.repeat(pages, ids.shape[1])[valid]]
-    right = matrix[cand_pos[valid]]
-    values = np.zeros(ids.size, dtype=np.float32)
+def _pairwise_lexical(matrix: sparse.csr_matrix, pages: np.ndarray, found: np.ndarray
+                      ) -> np.ndarray:
+    """Lexical cosine of each page with each of its candidates (build positions, -1 = none)."""
+    flat = found.ravel()
+    valid = flat >= 0
+    left = matrix[np.repeat(pages, found.shape[1])[valid]]
+    right = matrix[flat[valid]]
+    values = np.zeros(found.size, dtype=np.float32)
     values[valid] = np.asarray(left.multiply(right).sum(axis=1), dtype=np.float32).ravel()
-    return values.reshape(ids.shape)
+    return values.reshape(found.shape)

@@ -9,7 +9,8 @@ import numpy as np
 
 
 def dcg(gains: Sequence[float]) -> float:
-    return float(sum((2.0 ** g - 1.0) / math.log2(i + 2) for i, g in enumerate(gains)))
+    """Linear gain (g / log2(rank + 1)), as the reference figures of ../shared/data use."""
+    return float(sum(g / math.log2(i + 2) for i, g in enumerate(gains)))
 
 
 def ndcg_at(ranked: Sequence[str], judged: Mapping[str, float], k: int) -> float:

@@ -168,7 +168,7 @@ def diversify(candidates: list[Candidate], pairwise: Pairwise, policy: RankingPo
               pool: int) -> tuple[list[Candidate], list[Dropped]]:
     """Collapse near-duplicates among the results, then order the top ``pool`` by MMR."""
     ordered = sorted(candidates, key=lambda c: c.score, reverse=True)
-    head, tail = ordered[:2 * pool], ordered[2 * pool:]
+    head, tail = ordered[:pool + DUPLICATE_SLACK], ordered[pool + DUPLICATE_SLACK:]
     if not head:
         return [], []
     semantic, lexical = pairwise([c.id for c in head])
@@ -240,6 +240,15 @@ def apply_fallback(ordered: list[Candidate], fallback_pool: Iterable[Candidate],
     return kept, dropped
 
 
+DUPLICATE_SLACK = 12  # extra candidates diversified, so collapsed duplicates leave no hole
+
+
+def diversity_pool(k: int, below_cut: int, pins: int = 0) -> int:
+    """How many top candidates MMR orders; everything past ``pool + DUPLICATE_SLACK`` keeps
+    its score order, which is what lets the batch path rank only the best few per page."""
+    return max(2 * k, k + below_cut, k + 2 * pins, 20)
+
+
 def rank(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy, k: int, *,
          tag_idf: Mapping[str, float], pairwise: Pairwise,
          blocked: frozenset[int] = frozenset(), pins: Sequence[tuple[Candidate, int]] = (),
@@ -248,11 +257,13 @@ def rank(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy, k: 
     kept, dropped = filter_candidates(page, candidates, policy, blocked=blocked)
     score_candidates(page, kept, policy, tag_idf)
     apply_recency(page, kept, policy)
-    pool = max(3 * k, 3 * len(pins) + k, 30)
+    pool = diversity_pool(k, below_cut, len(pins))
     ordered, dup_dropped = diversify(kept, pairwise, policy, pool)
     pins = [(c, p) for c, p in pins if c.id != page.id]
     curated = apply_curation(ordered, pins, blocked)
-    pool_filtered = (c for c in fallback_pool if c.id != page.id and c.id not in blocked)
+    # anything a stage removed (a copy of the page, a duplicate) must not come back as filler
+    removed = {d.candidate.id for d in dropped + dup_dropped} | blocked | {page.id}
+    pool_filtered = (c for c in fallback_pool if c.id not in removed)
     final, floor_dropped = apply_fallback(curated, pool_filtered, k, policy)
     return Ranked(items=final[:k], below_cut=final[k:k + below_cut],
                   dropped=dropped + dup_dropped + floor_dropped)

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import serving
 from recommender.build import BuildReport, ProgressFactory, run_build
-from recommender.catalog import active_curations, info_of, load_items, recent_by_section
+from recommender.catalog import CatalogCache, active_curations, info_of, load_items
 from recommender.embeddings import embed_missing
 from recommender.encoder import Encoder, SentenceTransformerEncoder
 from recommender.index import BuildCache, IndexStore
 from recommender.lexical import lexical_text
-from recommender.lists import rank_page, related_rows, replace_lists
+from recommender.lists import rank_page, related_rows, replace_lists, single_threaded_blas
 from recommender.locking import writer_lock
 from recommender.models import Article, RelatedItem, utcnow
 from recommender.policy import RankingPolicy
@@ -97,6 +97,7 @@ class Recommender:
         self._encoder = encoder
         self.store = IndexStore(settings.index_dir)
         self.builds = BuildCache(self.store)
+        self.catalog = CatalogCache()
 
     @property
     def encoder(self) -> Encoder:
@@ -115,6 +116,11 @@ class Recommender:
     def explain(self, session: Session, article: Article, k: int,
                 policy: RankingPolicy | None = None) -> Explanation:
         """Rank one stored article live, with signals and the candidates below the cut."""
+        with single_threaded_blas():
+            return self._explain(session, article, k, policy)
+
+    def _explain(self, session: Session, article: Article, k: int,
+                 policy: RankingPolicy | None) -> Explanation:
         space = self._space(session)
         vector = space.vector(article.id)
         if vector is None:  # not embedded yet (e.g. a draft): embed it now, store nothing
@@ -124,15 +130,20 @@ class Recommender:
             lexical_row = space.lexical.transform([lexical_text(article.title, article.dek,
                                                                 article.body)])
         now = utcnow()
-        items = load_items(session, now)
+        items, sections = self.catalog.get(session)
         ranked = rank_page(info_of(article, now), vector, lexical_row, space, items,
-                           active_curations(session, now, article.id), recent_by_section(items),
+                           active_curations(session, now, article.id), sections,
                            policy or self.settings.ranking, k)
         return _explanation(ranked, space.build.build_id if space.build else "")
 
     def preview(self, session: Session, draft: Draft, k: int,
                 policy: RankingPolicy | None = None) -> Explanation:
         """The list a draft would get once published; nothing is stored."""
+        with single_threaded_blas():
+            return self._preview(session, draft, k, policy)
+
+    def _preview(self, session: Session, draft: Draft, k: int,
+                 policy: RankingPolicy | None) -> Explanation:
         title, dek, body = clean_line(draft.title), clean_line(draft.dek), clean_text(draft.body)
         if not (title or body):
             raise ValueError("a draft needs a title or a body")
@@ -140,12 +151,12 @@ class Recommender:
         vector = embed_texts(self.encoder, [(title, dek, body)])[0]
         lexical_row = space.lexical.transform([lexical_text(title, dek, body)])
         now = utcnow()
-        items = load_items(session, now)
+        items, sections = self.catalog.get(session)
         page = ItemInfo(id=-1, section=draft.section, content_type=draft.content_type,
                         language=draft.language, authors=tuple(draft.authors),
                         tags=tuple(t.lower() for t in draft.tags), published_at=now, live=True)
         ranked = rank_page(page, vector, lexical_row, space, items, active_curations(session, now),
-                           recent_by_section(items), policy or self.settings.ranking, k)
+                           sections, policy or self.settings.ranking, k)
         return _explanation(ranked, space.build.build_id if space.build else "")
 
     # -- writers -------------------------------------------------------------------------
@@ -153,7 +164,7 @@ class Recommender:
         """Bring every list an article enters or leaves up to date now, in one transaction."""
         ids = sorted(set(article_ids))
         report = RefreshReport()
-        with writer_lock(session, self.settings.index_dir):
+        with writer_lock(session, self.settings.index_dir), single_threaded_blas():
             now = utcnow()
             items = load_items(session, now)
             live = [i for i in ids if i in items and items[i].live]
@@ -184,7 +195,7 @@ class Recommender:
     def _recompute(self, session: Session, space: SearchSpace, pages: Sequence[int],
                    items: dict[int, ItemInfo], now: datetime) -> list[int]:
         curations = active_curations(session, now)
-        fallback = recent_by_section(items)
+        fallback = self.catalog.get(session)[1]
         build_id = space.build.build_id if space.build else "live"
         done: list[int] = []
         rows = []
