@@ -57,10 +57,18 @@ def read_dataset(directory: Path) -> tuple[list[dict[str, Any]], dict[str, dict[
 
 
 def _prepare(records: list[dict[str, Any]]) -> list[Any]:
-    """Parse records for import; sets without URLs get stable synthetic ones."""
+    """Parse records for import; sets without URLs get stable synthetic ones.
+
+    An undated article would otherwise be dated at import time (today), decades away from its
+    dated neighbours, and recency would penalise it for the loader's choice; undated articles
+    get the set's median date instead, so recency neither helps nor hurts them.
+    """
+    dates = sorted(str(r["published_at"]) for r in records if r.get("published_at"))
+    median = dates[len(dates) // 2] if dates else None
     items, seen_urls = [], set()
     for rec in records:
         rec = dict(rec)
+        rec["published_at"] = rec.get("published_at") or median
         rec["id"] = str(rec["id"])
         if not rec.get("url") or rec["url"] in seen_urls:
             rec["url"] = f"https://eval.invalid/{rec['id']}"
