@@ -23,13 +23,14 @@ def articles(n: int, *, seed: int = 7, topics: int = 200, words: int = 160) -> l
     rng = np.random.default_rng(seed)
     vocab = [f"w{i}" for i in range(20_000)]
     zipf = 1.0 / np.arange(1, len(vocab) + 1)
-    zipf /= zipf.sum()
+    cdf = np.cumsum(zipf / zipf.sum())
     start = datetime(2023, 1, 1, tzinfo=UTC)
     out = []
     for i in range(n):
         topic = int(rng.integers(topics))
         topic_words = [f"t{topic}_{j}" for j in rng.integers(0, 40, size=words // 4)]
-        common = rng.choice(vocab, size=words - len(topic_words), p=zipf)
+        picks = np.searchsorted(cdf, rng.random(words - len(topic_words)))
+        common = [vocab[min(j, len(vocab) - 1)] for j in picks]
         body = " ".join([*topic_words, *common])
         out.append(ArticleInput(
             external_id=f"syn-{i}", url=f"https://bench.example/{i}", title=f"Story {i} on t{topic}",
