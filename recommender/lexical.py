@@ -68,3 +68,16 @@ def row_similarities(matrix: sparse.csr_matrix, row: int | sparse.csr_matrix,
         return np.zeros(0, dtype=np.float32)
     sims = matrix[others] @ vector.T
     return np.asarray(sims.toarray(), dtype=np.float32).ravel()
+
+
+def gram(rows: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+    """All pairwise dot products of a few sparse rows.
+
+    ``rows @ rows.T`` converts through a vocabulary-sized index (a million word bigrams), which
+    made it the slowest step of a build; compacting to the columns these rows use is ~100x faster.
+    """
+    rows = sparse.csr_matrix(rows)
+    columns, inverse = np.unique(rows.indices, return_inverse=True)
+    dense = np.zeros((rows.shape[0], len(columns)), dtype=np.float32)
+    dense[np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)), inverse] = rows.data
+    return dense @ dense.T

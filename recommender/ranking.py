@@ -157,8 +157,10 @@ def pairwise_from(vectors: Mapping[int, Vectors],
             if present:
                 from scipy import sparse
 
+                from recommender.lexical import gram
+
                 stacked = sparse.vstack([lexical_rows[ids[k]] for k in present]).tocsr()
-                lexical[np.ix_(present, present)] = (stacked @ stacked.T).toarray()
+                lexical[np.ix_(present, present)] = gram(stacked)
         return mat @ mat.T, lexical
 
     return pairwise

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from recommender.embeddings import load_vectors
 from recommender.encoder import Vectors
 from recommender.index import LoadedBuild
-from recommender.lexical import LexicalModel, lexical_text
+from recommender.lexical import LexicalModel, gram, lexical_text
 from recommender.models import Article
 
 IdArray = npt.NDArray[np.int64]
+LEXICAL_CHECK_SEMANTIC = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,29 +73,32 @@ class SearchSpace:
         return None
 
     def pairwise(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Semantic and lexical similarity matrices among these articles (diversity, MMR)."""
+        """Semantic and lexical similarity matrices among these articles (diversity, MMR).
+
+        Lexical similarity only matters to find one text twice (TF-IDF >= 0.98), and such pairs
+        are always near in meaning too, so it is computed only for pairs whose embeddings are
+        alike (>= LEXICAL_CHECK_SEMANTIC) and left 0 elsewhere: most pages need none at all.
+        """
         vectors = np.zeros((len(ids), self.dimension), dtype=np.float32)
         for k, article_id in enumerate(ids):
-            if article_id in self._delta_pos:
-                vectors[k] = self.delta_vectors[self._delta_pos[article_id]]
+            vec = self.vector(article_id) if article_id in self._delta_pos else None
+            if vec is not None:
+                vectors[k] = vec
         build_at = [k for k, a in enumerate(ids) if a not in self._delta_pos
                     and self.build is not None and a in self.build.positions]
         if self.build is not None and build_at:
-            positions = [self.build.positions[ids[k]] for k in build_at]
-            vectors[build_at] = self.build.vectors[positions]
-            lex = self.build.lexical_matrix[positions]
-        else:
-            lex = sparse.csr_matrix((0, self.lexical_matrix_width), dtype=np.float32)
-        order = list(build_at)
-        delta_at = [k for k, a in enumerate(ids) if a in self._delta_pos]
-        if delta_at:
-            lex = sparse.vstack([lex, self.delta_lexical[[self._delta_pos[ids[k]] for k in delta_at]]])
-            order += delta_at
+            vectors[build_at] = self.build.vectors[[self.build.positions[ids[k]] for k in build_at]]
+        semantic = vectors @ vectors.T
         lexical = np.zeros((len(ids), len(ids)), dtype=np.float32)
-        if order:
-            block = (lex @ lex.T).toarray()
-            lexical[np.ix_(order, order)] = block
-        return vectors @ vectors.T, lexical
+        close = np.argwhere(np.triu(semantic >= LEXICAL_CHECK_SEMANTIC, k=1))
+        if len(close):
+            involved = sorted({int(i) for i in close.ravel()})
+            rows = [self.lexical_row(ids[k]) for k in involved]
+            present = [k for k, row in zip(involved, rows, strict=True) if row is not None]
+            if present:
+                stacked = sparse.vstack([r for r in rows if r is not None]).tocsr()
+                lexical[np.ix_(present, present)] = gram(stacked)
+        return semantic, lexical
 
     @property
     def dimension(self) -> int:
