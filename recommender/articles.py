@@ -46,6 +46,9 @@ class ArticleInput:
     published_at: datetime | None
     updated_at: datetime | None
     image: str | None
+    # False when the record had no published_at and "now" was filled in: re-sending it must not
+    # move an already-live article's date (or every repeat would be an update).
+    dated: bool = True
 
     @property
     def content_hash(self) -> str:
@@ -136,6 +139,7 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
     if status not in STATUSES:
         raise InvalidArticle(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
     published_at = parse_datetime(record.get("published_at"), "published_at")
+    dated = published_at is not None
     if status == "published" and published_at is None:
         published_at = moment  # published with no date: live from now on
     if status == "published" and published_at is not None and published_at > moment:
@@ -159,16 +163,22 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         published_at=published_at,
         updated_at=parse_datetime(record.get("updated_at"), "updated_at"),
         image=image,
+        dated=dated,
     )
 
 
 def _apply(article: Article, item: ArticleInput) -> bool:
     """Copy the input onto the stored row; True if anything changed."""
+    published_at = item.published_at
+    if (not item.dated and item.status == "published" and article.status == "published"
+            and article.published_at is not None and published_at is not None
+            and article.published_at <= published_at):
+        published_at = article.published_at  # already live: it went live when first received
     values: dict[str, Any] = {
         "url": item.url, "title": item.title, "dek": item.dek, "body": item.body,
         "authors": item.authors, "tags": item.tags, "section": item.section,
         "content_type": item.content_type, "language": item.language, "status": item.status,
-        "published_at": item.published_at, "updated_at": item.updated_at, "image": item.image,
+        "published_at": published_at, "updated_at": item.updated_at, "image": item.image,
         "word_count": textutil.word_count(item.body), "content_hash": item.content_hash,
     }
     changed = False

@@ -29,6 +29,8 @@ from recommender.lexical import LexicalModel
 from recommender.lists import compute_all, replace_lists
 from recommender.locking import writer_lock
 from recommender.models import Article, IndexBuild, RelatedItem, utcnow
+from recommender.policies import current_policy
+from recommender.policy import RankingPolicy
 from recommender.settings import Settings
 from recommender.space import SearchSpace, _texts
 
@@ -80,6 +82,11 @@ def _stage(progress: ProgressFactory | None, name: str, total: int) -> Callable[
     return progress(name, total) if progress else _noop
 
 
+def build_policy(session: Session, settings: Settings) -> RankingPolicy:
+    """The policy this build ranks with: the newest one editors saved, else the settings'."""
+    return current_policy(session, settings.ranking)
+
+
 def run_build(session_factory: sessionmaker[Session], settings: Settings, encoder: Encoder, *,
               full: bool = False, progress: ProgressFactory | None = None,
               store: IndexStore | None = None) -> BuildReport:
@@ -108,8 +115,9 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         texts = _texts(session, ids)
         items = load_items(session)
         lexical = LexicalModel.fit(texts)
+        policy = build_policy(session, settings)
         meta = {"model_id": encoder.model_id, "snapshot": snapshot.isoformat(),
-                "policy": settings.ranking.to_dict(), "created": utcnow().isoformat()}
+                "policy": policy.to_dict(), "created": utcnow().isoformat()}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,
                                dimension=int(vectors.shape[1]), count=len(ids), status="building",
                                started=snapshot))
@@ -127,7 +135,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             t0 = time.perf_counter()
             now = utcnow()
             pages, rows = compute_all(space, items, active_curations(session, now),
-                                      recent_by_section(items), settings.ranking,
+                                      recent_by_section(items), policy,
                                       settings.related_k, build_id, now,
                                       progress=_stage(progress, "lists", len(ids)))
             timings["lists"] = round(time.perf_counter() - t0, 3)

@@ -7,7 +7,8 @@ loaded lazily and once per process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from recommender.lexical import lexical_text
 from recommender.lists import rank_page, related_rows, replace_lists, single_threaded_blas
 from recommender.locking import writer_lock
 from recommender.models import Article, RelatedItem, utcnow
+from recommender.policies import current_policy
 from recommender.policy import RankingPolicy
 from recommender.ranking import Candidate, ItemInfo, Ranked
 from recommender.representation import embed_texts
@@ -32,6 +34,8 @@ from recommender.space import SearchSpace
 from recommender.text import clean_line, clean_text
 
 NEIGHBOURS_TO_REFRESH = 30
+# Marks a session whose transaction already holds the writer lock (``Recommender.writing``).
+_HOLDS_WRITER_LOCK = "related.holds_writer_lock"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class RefreshReport:
     embedded: int = 0
     lists_updated: list[int] = field(default_factory=list)
     withdrawn: list[int] = field(default_factory=list)
+    # For each article refreshed, the lists refreshed on its account (its own, its neighbours',
+    # those it left): callers such as the publish webhook report per article, not per batch.
+    lists_by_article: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _explained(c: Candidate) -> Explained:
@@ -105,6 +112,10 @@ class Recommender:
             self._encoder = SentenceTransformerEncoder(self.settings.model)
         return self._encoder
 
+    def policy(self, session: Session) -> RankingPolicy:
+        """The effective ranking policy: the newest saved by editors, else the settings'."""
+        return current_policy(session, self.settings.ranking)
+
     # -- readers -------------------------------------------------------------------------
     def related(self, session: Session, article: Article, k: int) -> serving.RelatedList:
         return serving.related_for(session, article, k)
@@ -133,7 +144,7 @@ class Recommender:
         items, sections = self.catalog.get(session)
         ranked = rank_page(info_of(article, now), vector, lexical_row, space, items,
                            active_curations(session, now, article.id), sections,
-                           policy or self.settings.ranking, k)
+                           policy or self.policy(session), k)
         return _explanation(ranked, space.build.build_id if space.build else "")
 
     def preview(self, session: Session, draft: Draft, k: int,
@@ -156,46 +167,73 @@ class Recommender:
                         language=draft.language, authors=tuple(draft.authors),
                         tags=tuple(t.lower() for t in draft.tags), published_at=now, live=True)
         ranked = rank_page(page, vector, lexical_row, space, items, active_curations(session, now),
-                           sections, policy or self.settings.ranking, k)
+                           sections, policy or self.policy(session), k)
         return _explanation(ranked, space.build.build_id if space.build else "")
 
     # -- writers -------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, session: Session) -> Iterator[None]:
+        """Hold the writer lock for this session's transaction (re-entrant per session).
+
+        A caller that stores articles and then refreshes their lists takes it *before* its first
+        write, so the store and the lists commit as one transaction and no other writer can slip
+        in between (on SQLite, writing first and locking second could deadlock two writers).
+        """
+        if session.info.get(_HOLDS_WRITER_LOCK):
+            yield
+            return
+        with writer_lock(session, self.settings.index_dir):
+            session.info[_HOLDS_WRITER_LOCK] = True
+            try:
+                yield
+            finally:
+                session.info.pop(_HOLDS_WRITER_LOCK, None)
+
     def refresh(self, session: Session, article_ids: Iterable[int]) -> RefreshReport:
         """Bring every list an article enters or leaves up to date now, in one transaction."""
         ids = sorted(set(article_ids))
         report = RefreshReport()
-        with writer_lock(session, self.settings.index_dir), single_threaded_blas():
+        with self.writing(session), single_threaded_blas():
             now = utcnow()
             items = load_items(session, now)
             live = [i for i in ids if i in items and items[i].live]
             report.embedded = embed_missing(session, self.encoder, article_ids=live).embedded
             space = self._space(session)
-            affected: set[int] = set(self._lists_containing(session, ids))
+            by_article: dict[int, set[int]] = {i: set() for i in ids}
+            for page_id, target_id in self._lists_containing(session, ids):
+                by_article[target_id].add(page_id)
             for article_id in ids:
                 if article_id not in live:
                     report.withdrawn.append(article_id)
                     continue
-                affected.add(article_id)
+                by_article[article_id].add(article_id)
                 vector = space.vector(article_id)
                 if vector is None:
                     continue
                 hits = space.search(vector, space.lexical_row(article_id), NEIGHBOURS_TO_REFRESH + 1)
-                affected.update(h.id for h in hits if h.id in items and items[h.id].live)
+                by_article[article_id].update(h.id for h in hits
+                                              if h.id in items and items[h.id].live)
+            affected = set().union(*by_article.values())
             session.execute(delete(RelatedItem).where(RelatedItem.article_id.in_(report.withdrawn)))
             report.lists_updated = self._recompute(session, space, sorted(affected), items, now)
+            done = set(report.lists_updated)
+            report.lists_by_article = {i: sorted(pages & done) for i, pages in by_article.items()}
             session.commit()
         return report
 
-    def _lists_containing(self, session: Session, ids: Sequence[int]) -> list[int]:
+    def _lists_containing(self, session: Session, ids: Sequence[int]) -> list[tuple[int, int]]:
+        """(page, target) for every stored list that holds one of ``ids``."""
         if not ids:
             return []
-        return list(session.scalars(select(RelatedItem.article_id)
-                                    .where(RelatedItem.target_id.in_(list(ids))).distinct()))
+        rows = session.execute(select(RelatedItem.article_id, RelatedItem.target_id)
+                               .where(RelatedItem.target_id.in_(list(ids))))
+        return [(page, target) for page, target in rows]
 
     def _recompute(self, session: Session, space: SearchSpace, pages: Sequence[int],
                    items: dict[int, ItemInfo], now: datetime) -> list[int]:
         curations = active_curations(session, now)
         fallback = self.catalog.get(session)[1]
+        policy = self.policy(session)
         build_id = space.build.build_id if space.build else "live"
         done: list[int] = []
         rows = []
@@ -205,7 +243,7 @@ class Recommender:
             if info is None or not info.live or vector is None:
                 continue
             ranked = rank_page(info, vector, space.lexical_row(page_id), space, items, curations,
-                               fallback, self.settings.ranking, self.settings.related_k,
+                               fallback, policy, self.settings.related_k,
                                below_cut=0)
             rows.extend(related_rows(page_id, ranked, build_id, now))
             done.append(page_id)

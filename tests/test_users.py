@@ -1,0 +1,99 @@
+"""Editor accounts: hashing, authentication, the database-backed sign-in limit and the CLI."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from recommender import cli, cli_users, passwords, users
+from recommender.models import LoginAttempt, User, utcnow
+
+
+def test_hashes_are_salted_scrypt_and_verify_in_constant_time() -> None:
+    first, second = passwords.hash_password("hunter2hunter2"), passwords.hash_password("hunter2hunter2")
+    assert first != second  # a random salt each time
+    assert first.startswith("scrypt$16384$8$1$")
+    assert passwords.verify_password("hunter2hunter2", first)
+    assert not passwords.verify_password("hunter2hunter3", first)
+    for broken in ("", "plain", "scrypt$x$8$1$aa$bb", "bcrypt$1$2$3$4$5"):
+        assert not passwords.verify_password("hunter2hunter2", broken)
+
+
+def test_create_and_authenticate(session: Session) -> None:
+    user = users.create_user(session, "ada", "a long enough password")
+    session.commit()
+    assert user.password_hash != "a long enough password"
+    assert users.authenticate(session, "ada", "a long enough password") is not None
+    assert users.authenticate(session, "ada", "wrong password!!") is None
+    assert users.authenticate(session, "nobody", "a long enough password") is None
+    users.set_disabled(session, "ada", True)
+    assert users.authenticate(session, "ada", "a long enough password") is None
+
+
+@pytest.mark.parametrize(("name", "password", "message"), [
+    ("ada", "short", "at least"), ("", "a long enough password", "user name"),
+    ("<script>", "a long enough password", "user name")])
+def test_bad_names_and_passwords_are_refused(session: Session, name: str, password: str,
+                                             message: str) -> None:
+    with pytest.raises(users.UserError, match=message):
+        users.create_user(session, name, password)
+
+
+def test_names_are_unique(session: Session) -> None:
+    users.create_user(session, "ada", "a long enough password")
+    with pytest.raises(users.UserError, match="already exists"):
+        users.create_user(session, "ada", "another long password")
+
+
+def test_failures_lock_out_one_name_from_one_address_for_a_window(session: Session) -> None:
+    now = utcnow()
+    for _ in range(users.MAX_FAILURES):
+        assert not users.is_locked_out(session, "ada", "10.0.0.1", now)
+        users.record_failure(session, "ada", "10.0.0.1", now)
+    session.commit()
+    assert users.is_locked_out(session, "ada", "10.0.0.1", now)
+    assert not users.is_locked_out(session, "ada", "10.0.0.2", now)
+    assert not users.is_locked_out(session, "bob", "10.0.0.1", now)
+    later = now + users.FAILURE_WINDOW + timedelta(seconds=1)
+    assert not users.is_locked_out(session, "ada", "10.0.0.1", later)
+    users.record_failure(session, "ada", "10.0.0.1", later)  # prunes the expired ones
+    session.commit()
+    assert session.query(LoginAttempt).count() == 1
+    users.clear_failures(session, "ada", "10.0.0.1")
+    assert session.query(LoginAttempt).count() == 0
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("RELATED_DATABASE_URL", url)
+
+
+def test_cli_creates_a_user_from_stdin(sqlite_url: str, sqlite_session: Session,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    _env(monkeypatch, sqlite_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert cli.main(["users", "create", "ada", "--password-stdin"]) == 0
+    user = sqlite_session.query(User).one()
+    assert user.name == "ada" and passwords.verify_password("a long enough password",
+                                                            user.password_hash)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert cli.main(["users", "create", "ada", "--password-stdin"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert cli.main(["users", "disable", "ada"]) == 0
+    assert cli.main(["users", "list"]) == 0
+    assert "ada\tdisabled" in capsys.readouterr().out
+
+
+def test_cli_prompts_twice_and_refuses_a_mismatch(sqlite_url: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    _env(monkeypatch, sqlite_url)
+    answers = iter(["a long enough password", "a different password"])
+    monkeypatch.setattr(cli_users.getpass, "getpass", lambda _prompt: next(answers))
+    assert cli.main(["users", "create", "ada"]) == 2
+    assert "do not match" in capsys.readouterr().err
+    answers = iter(["a long enough password"] * 2)
+    assert cli.main(["users", "create", "ada"]) == 0
