@@ -7,3 +7,7 @@ scripts/bootstrap.sh dev
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export RELATED_DATA_DIR="${RELATED_DATA_DIR:-var/demo}"
 .venv/bin/related-reading demo-load
+# Build the index and every article's related list (the bundled model, offline; ~1 minute).
+.venv/bin/related-reading reindex
+echo "==> The Meridian Review with the related-reading widget: http://127.0.0.1:8000/ (Ctrl-C stops)"
+exec .venv/bin/related-reading serve --bind 127.0.0.1:8000 --workers 2

@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# tests/test_browser.py drives Debian's Chromium (never a downloaded browser); without it, it skips.
+if [ "$(id -u)" = 0 ]; then
+  command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+fi
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy (strict on recommender/)"

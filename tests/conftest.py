@@ -7,16 +7,25 @@ creating databases, and the suite passes on a machine without PostgreSQL.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from recommender import migrate
+from recommender.cli import DEMO_DIR
 from recommender.db import make_engine, make_session_factory
+from recommender.importing import import_file
+from recommender.service import Recommender
+from recommender.settings import Settings
+from tests.fakes import FakeEncoder
+from web import create_app
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -81,3 +90,70 @@ def sqlite_session(sqlite_url: str) -> Iterator[Session]:
     with make_session_factory(eng)() as sess:
         yield sess
     eng.dispose()
+
+
+# -- the web app on the demo magazine (tests/test_api.py, test_widget.py, test_health.py, ...) -----
+
+def build_demo(settings: Settings) -> None:
+    """Migrate, import the demo articles and build lists with the fake encoder (no model)."""
+    migrate.upgrade(settings.database_url)
+    eng = make_engine(settings.database_url)
+    factory = make_session_factory(eng)
+    try:
+        with factory() as sess:
+            for path in sorted(DEMO_DIR.glob("*.jsonl")):
+                import_file(sess, path)
+            sess.commit()
+        Recommender(settings, factory, encoder=FakeEncoder()).reindex()
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir (SQLite + index builds) with the demo magazine built once per session."""
+    root = tmp_path_factory.mktemp("demo-template")
+    build_demo(Settings.from_env({"RELATED_DATA_DIR": str(root)}))
+    return root
+
+
+WIDGET_ORIGIN = "https://reader.example"
+
+
+@pytest.fixture
+def demo_dir(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the built demo data dir: tests may change it freely."""
+    target = tmp_path / "demo"
+    shutil.copytree(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def demo_settings(demo_dir: Path) -> Settings:
+    return Settings.from_env({"RELATED_DATA_DIR": str(demo_dir),
+                              "RELATED_WIDGET_ORIGINS": WIDGET_ORIGIN})
+
+
+@pytest.fixture
+def app(demo_settings: Settings) -> Iterator[Flask]:
+    """The web app over a private copy of the demo magazine (SQLite)."""
+    flask_app = create_app(demo_settings, {"TESTING": True})
+    yield flask_app
+    flask_app.extensions["related"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def any_db_app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The web app over the demo magazine on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path / "data"),
+                                  "RELATED_DATABASE_URL": db_url,
+                                  "RELATED_WIDGET_ORIGINS": WIDGET_ORIGIN})
+    build_demo(settings)
+    flask_app = create_app(settings, {"TESTING": True})
+    yield flask_app
+    flask_app.extensions["related"].engine.dispose()

@@ -1,0 +1,58 @@
+"""The Flask app: readers' JSON API, the embeddable widget, the demo site and health checks.
+
+Only the factory lives here, and it imports its parts inside, so ``import web`` builds nothing and
+loads no heavy library: gunicorn's master, the CLI and tests import it for free. The reader's path
+is pure SQL (``recommender.serving``); the model and FAISS are never loaded by these views.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from recommender.settings import Settings
+
+# Readers only send GETs; anything bigger than this is not a request we serve.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, config: dict[str, Any] | None = None) -> Flask:
+    """Build the app for one deployment (settings from ``RELATED_*`` when not given)."""
+    import secrets
+
+    from flask import Flask
+
+    from recommender.settings import Settings
+    from web import api, caching, db, demo, errors, health, ingest, lookup, metrics, request_ids, widget
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    # The memo never holds a list longer than browsers and CDNs may (Cache-Control max-age).
+    app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+                      SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+                      RESPONSE_CACHE_ENTRIES=20_000,
+                      RESPONSE_CACHE_SECONDS=settings.cache_max_age)
+    app.config.from_prefixed_env()  # FLASK_RESPONSE_CACHE_ENTRIES=0 turns the memo off, etc.
+    app.config.update(config or {})
+    app.extensions["related_settings"] = settings
+    # Sitemap-imported articles use their URL as id: ``//`` in a path must survive routing.
+    app.url_map.merge_slashes = False
+
+    db.init_app(app, settings)
+    lookup.init_app(app)
+    request_ids.init_app(app)
+    metrics.init_app(app)
+    caching.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ingest.bp)  # the CMS's publish webhook (no CORS)
+    app.register_blueprint(widget.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(demo.bp)
+    from web import editor, preview
+
+    app.register_blueprint(preview.bp)  # draft preview for the CMS and editors (no CORS)
+    editor.init_app(app, settings)  # the editors' pages under /editor
+    return app

@@ -1,0 +1,42 @@
+"""The editors' UI under ``/editor``: sign-in, article explanations, curation, previews, audit.
+
+Server-rendered (Jinja, autoescaped) and usable without JavaScript. ``init_app`` sets the session
+cookie's safety flags, registers the blueprint and its guards (``web.editor.guard``); the views
+live in one module per page and are imported here so that registering them is explicit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSessionInterface
+
+from recommender.settings import Settings
+
+log = logging.getLogger(__name__)
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` whenever the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        from flask import request
+
+        req: Request = request
+        return bool(super().get_cookie_secure(app) or req.is_secure)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    from web.editor import articles, audit, auth, drafts, guard, policy  # noqa: F401 (routes)
+
+    if not settings.secret_key:
+        log.warning("RELATED_SECRET_KEY is empty: editor sessions are signed with a random key "
+                    "made for this process and end when it restarts; set it in production")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.session_interface = _SessionInterface()
+    app.register_blueprint(guard.bp)

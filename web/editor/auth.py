@@ -1,0 +1,57 @@
+"""Signing in and out.
+
+Failures are counted per (name, address) in the database (``recommender.users``), so the limit
+holds across gunicorn workers; a locked-out pair is refused before its password is even checked.
+The session is cleared on sign-in, so a token planted before sign-in is worthless after it.
+"""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, request, session, url_for
+
+from recommender import users
+from web import db
+from web.editor.guard import bp, csrf_token, current_editor, safe_next
+
+LOCKED_OUT = (f"Too many failed sign-ins for this name from your address. Wait "
+              f"{int(users.FAILURE_WINDOW.total_seconds() // 60)} minutes and try again.")
+
+
+def _form(message: str = "", status: int = 200, name: str = "") -> tuple[str, int]:
+    return render_template("editor/sign_in.html", message=message, name=name,
+                           next=request.values.get("next", "")), status
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int]:
+    """The sign-in form, and checking it."""
+    if request.method == "GET":
+        if current_editor() is not None:
+            return redirect(safe_next(request.args.get("next")))  # type: ignore[return-value]
+        csrf_token()
+        return _form()
+    name = request.form.get("name", "").strip()[:255]
+    password = request.form.get("password", "")[:1024]
+    address = request.remote_addr or "unknown"
+    dbs = db.get_session()
+    if users.is_locked_out(dbs, name, address):
+        return _form(LOCKED_OUT, 429, name)
+    user = users.authenticate(dbs, name, password)
+    if user is None:
+        users.record_failure(dbs, name, address)
+        dbs.commit()
+        return _form("That name and password do not match an editor account.", 401, name)
+    users.clear_failures(dbs, name, address)
+    dbs.commit()
+    session.clear()
+    session.permanent = True
+    session["user"] = user.name
+    csrf_token()
+    return redirect(safe_next(request.form.get("next")), 303)  # type: ignore[return-value]
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """End the session."""
+    session.clear()
+    return redirect(url_for("editor.sign_in"), 303)  # type: ignore[return-value]

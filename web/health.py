@@ -1,0 +1,85 @@
+"""Liveness, readiness and metrics for the load balancer, the orchestrator and Prometheus.
+
+Readiness reads the serving build's ``meta.json`` (not the FAISS index): readers' lists come from
+SQL, so a web worker has no reason to map the index just to say it is ready.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from recommender.index import META_FILE, IndexStore
+from web import db, metrics
+
+bp = Blueprint("health", __name__)
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """The serving build as readiness and metrics report it."""
+
+    build_id: str
+    created: str | None
+    age_seconds: float | None
+    count: int | None
+
+
+def current_build(store: IndexStore) -> BuildInfo | None:
+    """The build named by ``CURRENT`` if its directory is complete, else None."""
+    build_id = store.current_id()
+    if build_id is None:
+        return None
+    try:
+        meta = json.loads((store.builds / build_id / META_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    created = meta.get("created") if isinstance(meta, dict) else None
+    age = metrics.utc_age_seconds(created) if isinstance(created, str) else None
+    count = meta.get("count") if isinstance(meta.get("count"), int) else None
+    return BuildInfo(build_id, created if isinstance(created, str) else None, age, count)
+
+
+@bp.after_request
+def never_cached(response: Response) -> Response:
+    """A cached "ready" would hide an outage from the load balancer."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is up and answering (no dependency is checked)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Ready to serve readers: the database answers and an index build is in place."""
+    resources = db.resources()
+    checks: dict[str, object] = {}
+    try:
+        with resources.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    build = current_build(resources.recommender.store)
+    if build is None:
+        checks["build"] = "no index build yet: run `related-reading reindex`"
+    else:
+        checks["build"] = {"id": build.build_id, "created": build.created,
+                           "age_seconds": None if build.age_seconds is None
+                           else round(build.age_seconds, 1), "articles": build.count}
+    ready = checks["database"] == "ok" and build is not None
+    return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def prometheus() -> Response:
+    """Prometheus text exposition."""
+    return metrics.exposition()

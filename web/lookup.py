@@ -1,0 +1,62 @@
+"""The one read path behind the API and the widget: find the page, take its list, render, memoise.
+
+Views only say how a list is rendered; finding the article (``serving.find_article``: URL
+normalised, live only), applying liveness and curation (``Recommender.related``) and the memo
+(``web.memo``) are shared here so the JSON and the HTML can never disagree about what is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from flask import Flask, current_app
+
+from recommender.serving import ArticleNotFound, RelatedList, find_article
+from web import db, metrics
+from web.caching import make_etag
+from web.errors import ApiError
+from web.memo import DataVersion, Rendered, ResponseMemo
+
+EXTENSION = "related_memo"
+By = Literal["id", "url"]
+Renderer = Callable[[RelatedList], bytes]
+
+
+def init_app(app: Flask) -> None:
+    resources = app.extensions[db.EXTENSION]
+    app.extensions[EXTENSION] = ResponseMemo(DataVersion(resources.engine),
+                                             int(app.config["RESPONSE_CACHE_ENTRIES"]),
+                                             float(app.config["RESPONSE_CACHE_SECONDS"]))
+
+
+def memo() -> ResponseMemo:
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def related(kind: str, by: By, key: str, k: int, render: Renderer) -> Rendered:
+    """The rendered list of the live article with this id or (normalised) URL; 404 if none.
+
+    ``kind`` names the representation: it is part of the memo key and of the ETag.
+    """
+    cache = memo()
+    memo_key = (kind, by, key, k)
+    version = cache.version()  # before any read, so a concurrent commit invalidates this build
+    hit = cache.get(memo_key, version)
+    counters = metrics.instruments()
+    if hit is not None:
+        counters.memo_hit.inc()
+        return hit
+    counters.memo_miss.inc()
+    resources = db.resources()
+    session = db.get_session()
+    try:
+        article = (find_article(session, external_id=key) if by == "id"
+                   else find_article(session, url=key))
+    except ArticleNotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    listing = resources.recommender.related(session, article, k)
+    body = render(listing)
+    rendered = Rendered(body=body, etag=make_etag(kind, listing.etag, body))
+    cache.put(memo_key, version, rendered)
+    return rendered

@@ -1,0 +1,133 @@
+"""A small in-process memo of rendered related lists, invalidated by any database commit.
+
+Building one list through the ORM costs milliseconds; serving a memoised one costs microseconds.
+Correctness rests on a *data version* read before the list is built: an entry is served only
+while the version is unchanged, i.e. while nothing at all has been committed to the database, by
+any process or code path (ORM, raw SQL, the CLI, another worker).
+
+- SQLite: ``PRAGMA data_version`` on a private connection that never writes changes whenever any
+  other connection commits.
+- PostgreSQL: the text of ``pg_current_snapshot()`` (xmin:xmax:in-progress ids) changes whenever a
+  writing transaction starts or ends; equal snapshots see exactly the same committed data.
+- Anything else: no memo.
+
+Time also matters (a scheduled article goes live, a pin or block expires). The passing of time only
+ever *adds* items a reader may see (liveness and expiry are monotonic) or drops an expired pin of
+a still-live item, never exposes an unpublished or blocked one, so entries simply expire after
+``RESPONSE_CACHE_SECONDS`` (default: the ``Cache-Control`` max-age, the lag browsers and CDNs
+already allow).
+
+Every commit empties the memo for every list, so it pays off between writes (a magazine publishes
+a few dozen times a day); HTTP caching (ETag, ``stale-while-revalidate``) does the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One representation of one list, ready to send."""
+
+    body: bytes
+    etag: str
+
+
+class DataVersion:
+    """A value that changes whenever anything is committed to the database (or None: unknown)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        database = engine.url.database or ""
+        self._sqlite_path = database if self._dialect == "sqlite" and database not in (
+            "", ":memory:") and not database.startswith("file:") else ""
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    @property
+    def supported(self) -> bool:
+        return bool(self._sqlite_path) or self._dialect == "postgresql"
+
+    def current(self) -> Hashable | None:
+        if self._sqlite_path:
+            return self._sqlite_version()
+        if self._dialect == "postgresql":
+            with self._engine.connect() as conn:
+                snapshot: str = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
+                return snapshot
+        return None
+
+    def _sqlite_version(self) -> int:
+        with self._lock:
+            if self._conn is None or self._pid != os.getpid():  # never reuse one across a fork
+                self._conn = sqlite3.connect(self._sqlite_path, isolation_level=None,
+                                             check_same_thread=False)
+                self._pid = os.getpid()
+            row = self._conn.execute("PRAGMA data_version").fetchone()
+            return int(row[0])
+
+
+@dataclass(slots=True)
+class _Entry:
+    version: Hashable
+    expires: float
+    value: Rendered
+
+
+class ResponseMemo:
+    """LRU of ``Rendered`` by key, valid only for the data version it was built under."""
+
+    def __init__(self, version: DataVersion, max_entries: int, max_age: float) -> None:
+        self._version = version
+        self._max_entries = max_entries if version.supported else 0
+        self._max_age = max_age
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self._max_entries > 0
+
+    def version(self) -> Hashable | None:
+        """Read *before* building a value, so a commit racing with the build invalidates it."""
+        return self._version.current() if self.enabled else None
+
+    def get(self, key: Hashable, version: Hashable | None) -> Rendered | None:
+        if version is None:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.version != version or entry.expires < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry.value
+
+    def put(self, key: Hashable, version: Hashable | None, value: Rendered) -> None:
+        if version is None:
+            return
+        with self._lock:
+            self._entries[key] = _Entry(version, time.monotonic() + self._max_age, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
