@@ -4,6 +4,7 @@
     python benchmarks/bench_core.py dataset DIR     # the same on a ../shared/data set
     python benchmarks/bench_core.py synthetic N     # N synthetic articles, synthetic vectors
     python benchmarks/bench_core.py preview N       # live draft preview latency, real model
+    python benchmarks/bench_core.py nightly N       # nightly run on N stored: unchanged, 100 changed
 
 Every build runs as ``related-reading reindex`` in a subprocess, so peak RSS is that process's.
 """
@@ -120,6 +121,18 @@ def main() -> None:
         engine.dispose()
         print(f"loaded {n} synthetic articles + vectors in {time.perf_counter() - started:.1f} s")
         line(f"build of {n}", reindex(work))
+    elif mode == "nightly":
+        n = int(sys.argv[2])
+        settings = Settings.from_env({"RELATED_DATA_DIR": str(work)})
+        migrate.upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        with make_session_factory(engine)() as session:
+            synthetic.load(session, n, BUNDLED_MODEL_ID)
+        engine.dispose()
+        line(f"first build of {n}", reindex(work))
+        line("nightly, nothing changed", reindex(work))
+        changed = touch(work, 100 / n)
+        line(f"nightly, {changed} changed", reindex(work))
     elif mode == "preview":
         preview(work, int(sys.argv[2]))
     else:

@@ -114,7 +114,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
         texts = _texts(session, ids)
         items = load_items(session)
-        lexical = LexicalModel.fit(texts)
+        lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)
         meta = {"model_id": encoder.model_id, "snapshot": snapshot.isoformat(),
                 "policy": policy.to_dict(), "created": utcnow().isoformat()}
@@ -124,7 +124,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         session.commit()
         try:
             full_meta = store.write(build_id, ids, vectors, lexical=lexical,
-                                    lexical_matrix=lexical.transform(texts),
+                                    lexical_matrix=lexical_matrix,
                                     tag_idf=tag_idf([items[int(a)].tags for a in ids if int(a) in items]),
                                     meta=meta, exact_max=settings.exact_index_max)
             timings["index"] = round(time.perf_counter() - t0, 3)
