@@ -11,12 +11,13 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import migrate
 from recommender.cli import DEMO_DIR
@@ -94,16 +95,22 @@ def sqlite_session(sqlite_url: str) -> Iterator[Session]:
 
 # -- the web app on the demo magazine (tests/test_api.py, test_widget.py, test_health.py, ...) -----
 
-def build_demo(settings: Settings) -> None:
-    """Migrate, import the demo articles and build lists with the fake encoder (no model)."""
+def load_demo(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    """Migrate and import the bundled demo magazine; the caller disposes of the engine."""
     migrate.upgrade(settings.database_url)
     eng = make_engine(settings.database_url)
     factory = make_session_factory(eng)
+    with factory() as sess:
+        for path in sorted(DEMO_DIR.glob("*.jsonl")):
+            import_file(sess, path)
+        sess.commit()
+    return eng, factory
+
+
+def build_demo(settings: Settings) -> None:
+    """The demo magazine imported and built with the fake encoder (no model)."""
+    eng, factory = load_demo(settings)
     try:
-        with factory() as sess:
-            for path in sorted(DEMO_DIR.glob("*.jsonl")):
-                import_file(sess, path)
-            sess.commit()
         Recommender(settings, factory, encoder=FakeEncoder()).reindex()
     finally:
         eng.dispose()
@@ -157,3 +164,19 @@ def any_db_app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     flask_app = create_app(settings, {"TESTING": True})
     yield flask_app
     flask_app.extensions["related"].engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright import sync_api
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -84,17 +84,6 @@ def servers(demo_settings: Settings) -> Iterator[tuple[str, str, Any]]:
         app.extensions["related"].engine.dispose()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def _watch_console(page: Any) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

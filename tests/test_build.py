@@ -9,27 +9,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender import migrate
-from recommender.cli import DEMO_DIR
-from recommender.db import make_engine, make_session_factory
-from recommender.importing import import_file
 from recommender.models import Article, Embedding, IndexBuild, RelatedItem
 from recommender.service import Recommender
 from recommender.serving import find_article
 from recommender.settings import Settings
+from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[Recommender, sessionmaker[Session], FakeEncoder]]:
     settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    with factory() as session:
-        for path in sorted(DEMO_DIR.glob("*.jsonl")):
-            import_file(session, path)
-        session.commit()
+    engine, factory = load_demo(settings)
     encoder = FakeEncoder()
     yield Recommender(settings, factory, encoder=encoder), factory, encoder
     engine.dispose()

@@ -16,7 +16,7 @@ import pytest
 
 from recommender.settings import Settings
 from tests.editing import EDITOR, PASSWORD, add_editor, article_id, use_fake_encoder
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _serve, _watch_console
+from tests.test_browser import CHROMIUM, _serve, _watch_console
 from web import create_app
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -40,17 +40,6 @@ def served(demo_settings: Settings) -> Iterator[tuple[str, Any]]:
     finally:
         server.shutdown()
         app.extensions["related"].engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _shot(page: Any, name: str) -> None:

@@ -11,14 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import migrate
-from recommender.cli import DEMO_DIR
 from recommender.db import make_engine, make_session_factory
 from recommender.encoder import BUNDLED_MODEL_ID, SentenceTransformerEncoder
-from recommender.importing import import_file
 from recommender.models import Article, Curation, RelatedItem
 from recommender.service import Draft, Recommender
 from recommender.serving import find_article
 from recommender.settings import Settings
+from tests.conftest import load_demo
 
 pytestmark = pytest.mark.model
 
@@ -33,13 +32,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerE
          ) -> Iterator[tuple[Recommender, sessionmaker[Session]]]:
     data = tmp_path_factory.mktemp("model-site")
     settings = Settings.from_env({"RELATED_DATA_DIR": str(data)})
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    with factory() as session:
-        for path in sorted(DEMO_DIR.glob("*.jsonl")):
-            import_file(session, path)
-        session.commit()
+    engine, factory = load_demo(settings)
     rec = Recommender(settings, factory, encoder=encoder)
     rec.reindex()
     yield rec, factory

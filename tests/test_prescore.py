@@ -7,16 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from recommender import migrate
 from recommender.catalog import active_curations, load_items, recent_by_section
-from recommender.cli import DEMO_DIR
-from recommender.db import make_engine, make_session_factory
-from recommender.importing import import_file
 from recommender.lists import rank_page
 from recommender.models import Article, Curation, RelatedItem
 from recommender.policy import RankingPolicy
 from recommender.service import Recommender
 from recommender.settings import Settings
+from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 
 
@@ -29,12 +26,8 @@ from tests.fakes import FakeEncoder
 def test_batch_lists_equal_reference_ranking(tmp_path: Path, policy: RankingPolicy) -> None:
     settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
     settings = type(settings)(**{**settings.__dict__, "ranking": policy})
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
+    engine, factory = load_demo(settings)
     with factory() as session:
-        for path in sorted(DEMO_DIR.glob("*.jsonl")):
-            import_file(session, path)
         ids = {a.external_id: a.id for a in session.scalars(select(Article))}
         session.add_all([
             Curation(kind="pin", article_id=ids["demo-001"], target_id=ids["demo-070"],

@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from recommender import migrate
-from recommender.cli import DEMO_DIR, main
+from recommender.cli import main
 from recommender.db import make_engine, make_session_factory
-from recommender.importing import import_file
 from recommender.index import IndexStore
 from recommender.locking import file_lock
 from recommender.models import Article, Embedding, RelatedItem
 from recommender.service import Recommender
 from recommender.settings import Settings
+from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 
 HARNESS = Path(__file__).with_name("reindex_harness.py")
@@ -34,13 +33,7 @@ def site(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A demo catalogue on SQLite; returns the environment for subprocess runs."""
     env = {**os.environ, "RELATED_DATA_DIR": str(tmp_path / "data")}
     env.pop("RELATED_DATABASE_URL", None)
-    settings = Settings.from_env({"RELATED_DATA_DIR": env["RELATED_DATA_DIR"]})
-    migrate.upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
-        for path in sorted(DEMO_DIR.glob("*.jsonl")):
-            import_file(session, path)
-        session.commit()
+    engine, _ = load_demo(Settings.from_env({"RELATED_DATA_DIR": env["RELATED_DATA_DIR"]}))
     engine.dispose()
     yield env
 
