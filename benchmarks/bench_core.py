@@ -86,16 +86,23 @@ def cold_warm_changed(data_dir: Path) -> None:
     print(f"  embedded exactly the changed articles: {one['embedded'] == changed}")
 
 
-def import_dir(data_dir: Path, files: list[Path]) -> None:
+def import_dir(data_dir: Path, files: list[Path], *, as_site: bool = False) -> None:
+    """Evaluation sets go through the eval loader (synthetic URLs, all published); the demo
+    magazine through the site's own importer (its draft and unpublished article stay so)."""
     from recommender.articles import upsert_articles
     from recommender.evaluation import _prepare
+    from recommender.importing import import_file
 
     settings = Settings.from_env({"RELATED_DATA_DIR": str(data_dir)})
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session:
-        records = [json.loads(x) for f in files for x in f.read_text().splitlines() if x.strip()]
-        upsert_articles(session, _prepare(records))
+        if as_site:
+            for path in files:
+                import_file(session, path)
+        else:
+            records = [json.loads(x) for f in files for x in f.read_text().splitlines() if x.strip()]
+            upsert_articles(session, _prepare(records))
         session.commit()
     engine.dispose()
 
@@ -105,7 +112,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rr-bench-"))
     print(f"# {mode} {' '.join(sys.argv[2:])} (work dir {work}, {os.cpu_count()} CPUs)")
     if mode == "demo":
-        import_dir(work, sorted(DEMO_DIR.glob("*.jsonl")))
+        import_dir(work, sorted(DEMO_DIR.glob("*.jsonl")), as_site=True)
         cold_warm_changed(work)
     elif mode == "dataset":
         import_dir(work, [Path(sys.argv[2]) / "articles.jsonl"])
