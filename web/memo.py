@@ -51,9 +51,12 @@ class DataVersion:
         database = engine.url.database or ""
         self._sqlite_path = database if self._dialect == "sqlite" and database not in (
             "", ":memory:") and not database.startswith("file:") else ""
+        # One connection for the process: data_version values are comparable only within a
+        # connection, so per-thread connections would let a stale entry match a later version.
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._inherited: list[sqlite3.Connection] = []
 
     @property
     def supported(self) -> bool:
@@ -68,14 +71,20 @@ class DataVersion:
                 return snapshot
         return None
 
-    def _sqlite_version(self) -> int:
+    def _sqlite_version(self) -> tuple[int, int]:
+        # data_version counts per connection: the pid says whose connection it was, so an entry
+        # memoised by gunicorn's master before the fork can never match a worker's count.
         with self._lock:
             if self._conn is None or self._pid != os.getpid():  # never reuse one across a fork
+                if self._conn is not None:
+                    # Kept open on purpose: closing an inherited SQLite connection in the child
+                    # can drop the file locks that belong to the parent's descriptors.
+                    self._inherited.append(self._conn)
                 self._conn = sqlite3.connect(self._sqlite_path, isolation_level=None,
                                              check_same_thread=False)
                 self._pid = os.getpid()
             row = self._conn.execute("PRAGMA data_version").fetchone()
-            return int(row[0])
+            return self._pid, int(row[0])
 
 
 @dataclass(slots=True)
