@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -20,15 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender.build import BuildReport, ProgressFactory, peak_rss_mb
 
 __all__ = ["peak_rss_mb"]
+from recommender.catalog import LIVE_STATUSES
 from recommender.embeddings import stale_articles
 from recommender.encoder import Encoder
 from recommender.locking import file_lock
-from recommender.models import IndexBuild
+from recommender.models import Article, IndexBuild, SavedPolicy, utcnow
 from recommender.service import Recommender
 from recommender.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try later"
-SYNC_OVERLAP = timedelta(hours=1)  # re-ask sources a little before the last run: clocks drift
+SYNC_OVERLAP = timedelta(hours=1)
+REBUILD_SHARE = 0.05
+REBUILD_AFTER = timedelta(days=7)  # re-ask sources a little before the last run: clocks drift
 log = logging.getLogger("related_reading.reindex")
 
 
@@ -37,6 +40,7 @@ class Summary:
     """The JSON line cron mail and monitoring read."""
 
     status: str = "ok"
+    mode: str = "build"  # build | incremental | unchanged | dry-run
     seen: int = 0
     added: int = 0
     updated: int = 0
@@ -97,16 +101,64 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                 session.rollback()
             else:
                 sync_sources(session, sources or (), full=full, summary=summary)
-        if not dry_run:
+        if dry_run:
+            summary.mode = "dry-run"
+        else:
             recommender = Recommender(settings, session_factory, encoder=encoder)
-            report: BuildReport = recommender.reindex(full=full, progress=progress)
-            summary.embedded, summary.build_id = report.embedded, report.build_id
-            summary.seen = max(summary.seen, report.articles)
-            summary.lists, summary.index_kind = report.lists, report.index_kind
-            summary.timings = report.seconds
+            with session_factory() as session:
+                summary.mode, changed = plan(session, recommender, full=full)
+                summary.seen = max(summary.seen, _count(session))
+                if summary.mode != "build":
+                    build = recommender.builds.get()
+                    summary.build_id = build.build_id if build is not None else None
+                    summary.index_kind = build.meta.get("index_kind") if build else None
+                if summary.mode == "incremental":
+                    log.info("%d articles changed since the last build: updating their lists",
+                             len(changed))
+                    refreshed = recommender.refresh(session, changed)
+                    summary.embedded, summary.lists = refreshed.embedded, len(refreshed.lists_updated)
+            if summary.mode == "build":
+                report: BuildReport = recommender.reindex(full=full, progress=progress)
+                summary.embedded, summary.build_id = report.embedded, report.build_id
+                summary.lists, summary.index_kind = report.lists, report.index_kind
+                summary.timings = report.seconds
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.peak_rss_mb = peak_rss_mb()
     return summary
+
+
+def _count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Article)) or 0
+
+
+def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str, list[int]]:
+    """Rebuild only when it pays: ("build" | "incremental" | "unchanged", changed article ids).
+
+    A rebuild with nothing changed is pure cost, and a few changed articles are cheaper to slot
+    into the existing lists (the same path as a publish) than to rebuild 10,000 lists. A full
+    build still happens when asked (--full), for a new model or a new saved ranking policy, when
+    more than REBUILD_SHARE of the catalogue changed, or when the build is older than
+    REBUILD_AFTER (so the brute-force delta stays small).
+    """
+    build = recommender.builds.get()
+    if full or build is None or build.meta.get("model_id") != recommender.encoder.model_id:
+        return "build", []
+    snapshot = datetime.fromisoformat(build.meta["snapshot"])
+    now = utcnow()
+    if now - snapshot > REBUILD_AFTER:
+        return "build", []
+    if session.scalar(select(func.count()).select_from(SavedPolicy)
+                      .where(SavedPolicy.created >= snapshot)):
+        return "build", []
+    changed = sorted(set(session.scalars(select(Article.id).where(
+        (Article.modified >= snapshot)
+        | (Article.status.in_(LIVE_STATUSES) & (Article.published_at >= snapshot)
+           & (Article.published_at <= now))))))  # scheduled articles that went live
+    if not changed:
+        return "unchanged", []
+    if len(changed) > REBUILD_SHARE * max(1, _count(session)):
+        return "build", []
+    return "incremental", changed
 
 
 def _dry_run(session: Session, encoder: Encoder, sources: Sequence[str], summary: Summary) -> None:

@@ -94,11 +94,19 @@ def test_summary_line_and_incremental_second_run(site: dict[str, str]) -> None:
     for key in ("seen", "added", "updated", "withdrawn", "embedded", "skipped", "build_id",
                 "seconds", "peak_rss_mb"):
         assert key in summary
-    code, again, _ = _run(site)
-    assert code == 0 and again["embedded"] == 0 and again["build_id"] != summary["build_id"]
+    assert summary["mode"] == "build"
+    code, again, _ = _run(site)  # nothing changed: nothing rebuilt
+    assert code == 0 and again["mode"] == "unchanged" and again["embedded"] == 0
+    assert again["build_id"] == summary["build_id"]
     code, dry, _ = _run(site, "--dry-run")
     assert code == 0 and dry["dry_run"] is True and dry["build_id"] is None
-    assert _state(site)[0] == again["build_id"]
+    _touch_articles(site, 2)  # a few changed: slotted into the lists, no rebuild
+    code, few, _ = _run(site)
+    assert code == 0 and few["mode"] == "incremental" and few["embedded"] == 2
+    assert few["build_id"] == summary["build_id"] and few["lists"] >= 2
+    code, forced, _ = _run(site, "--full")
+    assert code == 0 and forced["mode"] == "build" and forced["embedded"] == 86
+    assert _state(site)[0] == forced["build_id"] != summary["build_id"]
 
 
 def test_killed_mid_embedding_keeps_serving_and_resumes(site: dict[str, str]) -> None:
@@ -119,6 +127,7 @@ def test_killed_mid_embedding_keeps_serving_and_resumes(site: dict[str, str]) ->
 def test_killed_mid_build_keeps_serving(site: dict[str, str]) -> None:
     _, first, _ = _run(site)
     before = _state(site)
+    _touch_articles(site, 30)  # enough change to need a full build
     _kill_when(site, "LISTS_DONE", 1, RR_TEST_PAUSE_AFTER_LISTS="30")
     assert _state(site) == before
     assert before[0] == first["build_id"]
@@ -172,7 +181,7 @@ def test_read_only_index_dir(site: dict[str, str]) -> None:
     _mount("--bind", index_dir, index_dir)
     try:
         _mount("-o", "remount,ro,bind", index_dir)
-        code, summary, err = _run(site)
+        code, summary, err = _run(site, "--full")
     finally:
         subprocess.run(["umount", index_dir], check=True)
     assert code == 1 and summary["status"] == "failed"
@@ -191,7 +200,7 @@ def test_disk_full(site: dict[str, str], tmp_path: Path) -> None:
     _mount("-t", "tmpfs", "-o", f"size={used + 64 * 1024}", "tmpfs", str(index_dir))
     try:
         shutil.copytree(saved, index_dir, dirs_exist_ok=True)
-        code, summary, err = _run(site)
+        code, summary, err = _run(site, "--full")
         assert code == 1 and summary["status"] == "failed"
         assert "No space left on device" in err
         assert _state(site)[:3] == before[:3]
