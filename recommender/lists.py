@@ -6,6 +6,7 @@ what the build stores.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -97,10 +98,16 @@ def compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: Cu
 def single_threaded_blas() -> Iterator[None]:
     """Ranking does thousands of tiny matrix products; threaded BLAS makes each ~400x slower
     on a busy 2-core machine (measured: 33 ms vs 0.08 ms for 72x384), so use one thread."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         yield
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """Scanning the loaded libraries costs ~4 ms; a live preview cannot pay it every time."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: Curations,

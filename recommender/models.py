@@ -97,7 +97,8 @@ class Article(Base):
     word_count: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(default=utcnow)
-    modified: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # indexed: "what changed since the build" is asked by every live preview and nightly run
+    modified: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     def is_live(self, now: datetime | None = None) -> bool:
         """Readers may see it: published (or scheduled and due) and its time has come."""
@@ -121,7 +122,7 @@ class Embedding(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     dimension: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
-    created: Mapped[datetime] = mapped_column(default=utcnow)
+    created: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the delta query
 
 
 class RelatedItem(Base):
