@@ -19,7 +19,7 @@ from recommender import serving
 from recommender.build import BuildReport, ProgressFactory, run_build
 from recommender.catalog import CatalogCache, active_curations, info_of, load_items
 from recommender.embeddings import embed_missing
-from recommender.encoder import Encoder, SentenceTransformerEncoder
+from recommender.encoder import Encoder, SentenceTransformerEncoder, Vectors
 from recommender.index import BuildCache, IndexStore
 from recommender.lexical import lexical_text
 from recommender.lists import rank_page, related_rows, replace_lists, single_threaded_blas
@@ -150,16 +150,18 @@ class Recommender:
     def preview(self, session: Session, draft: Draft, k: int,
                 policy: RankingPolicy | None = None) -> Explanation:
         """The list a draft would get once published; nothing is stored."""
-        with single_threaded_blas():
-            return self._preview(session, draft, k, policy)
-
-    def _preview(self, session: Session, draft: Draft, k: int,
-                 policy: RankingPolicy | None) -> Explanation:
         title, dek, body = clean_line(draft.title), clean_line(draft.dek), clean_text(draft.body)
         if not (title or body):
             raise ValueError("a draft needs a title or a body")
-        space = self._space(session)
+        # the model runs with its own threads; only the ranking's tiny products go single-threaded
         vector = embed_texts(self.encoder, [(title, dek, body)])[0]
+        with single_threaded_blas():
+            return self._preview(session, draft, (title, dek, body), vector, k, policy)
+
+    def _preview(self, session: Session, draft: Draft, text: tuple[str, str, str],
+                 vector: Vectors, k: int, policy: RankingPolicy | None) -> Explanation:
+        title, dek, body = text
+        space = self._space(session)
         lexical_row = space.lexical.transform([lexical_text(title, dek, body)])
         now = utcnow()
         items, sections = self.catalog.get(session)
