@@ -32,7 +32,7 @@ from recommender.models import Article, IndexBuild, RelatedItem, utcnow
 from recommender.policies import current_policy
 from recommender.policy import RankingPolicy
 from recommender.settings import Settings
-from recommender.space import SearchSpace, _texts
+from recommender.space import SearchSpace, article_texts
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
@@ -112,7 +112,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         ids, vectors = load_vectors(session, encoder.model_id)
         if len(ids) == 0:
             vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
-        texts = _texts(session, ids)
+        texts = article_texts(session, ids)
         items = load_items(session)
         lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)

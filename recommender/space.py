@@ -53,7 +53,7 @@ class SearchSpace:
             build = None  # never mix two models' vectors
         snapshot = datetime.fromisoformat(build.meta["snapshot"]) if build is not None else None
         delta_ids, delta_vectors = load_vectors(session, model_id, created_after=snapshot)
-        texts = _texts(session, delta_ids)
+        texts = article_texts(session, delta_ids)
         lexical = build.lexical if build is not None else LexicalModel.fit(texts)
         return cls(build, lexical, delta_ids, delta_vectors, lexical.transform(texts))
 
@@ -148,7 +148,7 @@ def _cosines(matrix: sparse.csr_matrix, rows: IdArray,
     return np.asarray((matrix[rows] @ query.T).toarray(), dtype=np.float32).ravel()
 
 
-def _texts(session: Session, ids: IdArray) -> list[str]:
+def article_texts(session: Session, ids: IdArray) -> list[str]:
     if len(ids) == 0:
         return []
     wanted = [int(a) for a in ids]
