@@ -18,17 +18,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog import active_curations, load_items, recent_by_section
 from recommender.embeddings import embed_missing, load_vectors
 from recommender.encoder import Encoder
-from recommender.index import BuildCache, BuildError, IndexStore
+from recommender.index import BuildError, IndexStore
 from recommender.lexical import LexicalModel
 from recommender.lists import compute_all, replace_lists
 from recommender.locking import writer_lock
-from recommender.models import Article, IndexBuild, RelatedItem, utcnow
+from recommender.models import Article, Embedding, IndexBuild, RelatedItem, utcnow
 from recommender.policies import current_policy
 from recommender.policy import RankingPolicy
 from recommender.settings import Settings
@@ -97,9 +97,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
     started = time.perf_counter()
     with session_factory() as session:
         if full:
-            from recommender.models import Embedding
-
-            session.query(Embedding).filter(Embedding.model_id == encoder.model_id).delete()
+            session.execute(delete(Embedding).where(Embedding.model_id == encoder.model_id))
             session.commit()
         todo = session.scalar(select(func.count()).select_from(Article)) or 0
         report = embed_missing(session, encoder, commit_batches=True,
@@ -200,7 +198,3 @@ def _mark_failed(session: Session, build_id: str, message: str) -> None:
             session.commit()
     except Exception:
         session.rollback()
-
-
-def serving_cache(settings: Settings) -> BuildCache:
-    return BuildCache(IndexStore(settings.index_dir))

@@ -72,6 +72,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from recommender import reindex
+    from recommender.build import peak_rss_mb
     from recommender.db import make_engine, make_session_factory
     from recommender.encoder import SentenceTransformerEncoder
     from recommender.locking import LockBusy
@@ -97,7 +98,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     if summary.error:
         print(f"related-reading reindex: error: {summary.error}", file=sys.stderr)
-    summary.peak_rss_mb = summary.peak_rss_mb or reindex.peak_rss_mb()
+    summary.peak_rss_mb = summary.peak_rss_mb or peak_rss_mb()
     print(json.dumps(summary.to_dict()))
     return code
 

@@ -95,9 +95,3 @@ def load_vectors(session: Session, model_id: str, article_ids: Iterable[int] | N
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
     return ids, matrix.reshape(len(rows), rows[0][2]).copy()
-
-
-def drop_other_models(session: Session, model_id: str) -> int:
-    """Remove vectors of models no longer configured (they can never be served again)."""
-    result = session.execute(delete(Embedding).where(Embedding.model_id != model_id))
-    return int(getattr(result, "rowcount", 0) or 0)

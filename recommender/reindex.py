@@ -18,8 +18,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.build import BuildReport, ProgressFactory, peak_rss_mb
-
-__all__ = ["peak_rss_mb"]
 from recommender.catalog import LIVE_STATUSES
 from recommender.embeddings import stale_articles
 from recommender.encoder import Encoder

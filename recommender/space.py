@@ -106,10 +106,6 @@ class SearchSpace:
             return int(self.build.vectors.shape[1])
         return int(self.delta_vectors.shape[1]) if self.delta_vectors.ndim == 2 else 0
 
-    @property
-    def lexical_matrix_width(self) -> int:
-        return int(self.delta_lexical.shape[1])
-
     def search(self, vector: Vectors, lexical_row: sparse.csr_matrix | None, n: int) -> list[Hit]:
         """The ``n`` nearest by meaning (build and delta merged), with their lexical cosine."""
         ids_parts: list[IdArray] = []
