@@ -16,16 +16,39 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from recommender.names import name_words, names_in, with_countries
+
 
 def lexical_text(title: str, dek: str, body: str) -> str:
     return "\n".join(p for p in (title, dek, body) if p)
 
 
-class LexicalModel:
-    """A fitted TF-IDF vectorizer (sublinear tf, English stop words) with L2-normalised rows."""
+NAMES_WEIGHT = 0.5  # the names part's weight beside the words part (each L2-normalised)
 
-    def __init__(self, vectorizer: Any) -> None:
+
+def _identity(tokens: list[str]) -> list[str]:
+    """Analyzer of the names vectorizer (module level, so the fitted model pickles)."""
+    return tokens
+
+
+def _words_vectorizer(n_texts: int, min_df: int) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # min_df 2 drops one-off typos on a real catalogue; a tiny one would lose everything.
+    # word bigrams ("prime minister", "interest rates") gave the best blend partner
+    return TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2),
+                           min_df=min_df if n_texts >= 50 else 1, dtype=np.float32)
+
+
+class LexicalModel:
+    """TF-IDF of the words (sublinear tf, English stop words, 1-2 grams) and, beside it, TF-IDF
+    of the proper names (``recommender.names``); a row is both, L2-normalised together."""
+
+    def __init__(self, vectorizer: Any, names_vectorizer: Any = None,
+                 names: frozenset[str] = frozenset()) -> None:
         self._vectorizer = vectorizer
+        self._names_vectorizer = names_vectorizer
+        self._names = names
 
     @classmethod
     def fit(cls, texts: Sequence[str], *, min_df: int = 2) -> LexicalModel:
@@ -38,39 +61,65 @@ class LexicalModel:
         a third of a large build's index stage)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        # min_df 2 drops one-off typos on a real catalogue; a tiny one would lose everything.
-        effective_min_df = min_df if len(texts) >= 50 else 1
-        # word bigrams ("prime minister", "interest rates") gave the best blend partner
-        vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2),
-                                     min_df=effective_min_df, dtype=np.float32)
+        texts = list(texts)
+        vectorizer = _words_vectorizer(len(texts), min_df)
         try:
-            matrix = vectorizer.fit_transform(list(texts) or [""])
+            words = vectorizer.fit_transform([with_countries(t) for t in texts] or [""])
         except ValueError:  # empty vocabulary: every text was stop words or blank
             vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32,
                                          token_pattern=r"(?u)\b\w+\b")
-            vectorizer.fit([" ".join(texts) or "empty"])
-            matrix = vectorizer.transform(list(texts) or [""])
+            vectorizer.fit([" ".join(texts).strip() or "empty"])
+            words = vectorizer.transform(list(texts) or [""])
         # stop_words_ lists every pruned n-gram (millions on a big catalogue); only introspection
         vectorizer.stop_words_ = None
-        model = cls(vectorizer)
+        names = name_words(texts)
+        names_vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32,
+                                           min_df=min_df if len(texts) >= 50 else 1)
+        try:
+            found = names_vectorizer.fit_transform([names_in(t, names) for t in texts])
+        except ValueError:  # no name occurs often enough: words only
+            names_vectorizer, found = None, None
+        else:
+            names_vectorizer.stop_words_ = None
+        model = cls(vectorizer, names_vectorizer, names)
         if not texts:
             return model, model.transform([])
-        return model, sparse.csr_matrix(matrix, dtype=np.float32)
+        return model, model._combine(sparse.csr_matrix(words, dtype=np.float32), found)
+
+    def _combine(self, words: sparse.csr_matrix, found: Any) -> sparse.csr_matrix:
+        if self._names_vectorizer is None:
+            return sparse.csr_matrix(words, dtype=np.float32)
+        from sklearn.preprocessing import normalize
+
+        both = sparse.hstack([words, NAMES_WEIGHT * sparse.csr_matrix(found)], format="csr")
+        return sparse.csr_matrix(normalize(both), dtype=np.float32)
+
+    @property
+    def width(self) -> int:
+        names = len(self._names_vectorizer.vocabulary_) if self._names_vectorizer else 0
+        return len(self._vectorizer.vocabulary_) + names
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         if not texts:
-            return sparse.csr_matrix((0, len(self._vectorizer.vocabulary_)), dtype=np.float32)
-        matrix = self._vectorizer.transform(list(texts))
-        return sparse.csr_matrix(matrix, dtype=np.float32)
+            return sparse.csr_matrix((0, self.width), dtype=np.float32)
+        words = self._vectorizer.transform([with_countries(t) for t in texts])
+        found = None
+        if self._names_vectorizer is not None:
+            found = self._names_vectorizer.transform([names_in(t, self._names) for t in texts])
+        return self._combine(sparse.csr_matrix(words, dtype=np.float32), found)
 
     def save(self, path: Path) -> None:
         with path.open("wb") as fh:
-            pickle.dump(self._vectorizer, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self._vectorizer, self._names_vectorizer, self._names), fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def load(cls, path: Path) -> LexicalModel:
         with path.open("rb") as fh:
-            return cls(pickle.load(fh))  # our own build file, written by IndexStore.write
+            state = pickle.load(fh)  # our own build file, written by IndexStore.write
+        if not isinstance(state, tuple):  # a build written before names were added: words only
+            return cls(state)
+        return cls(*state)
 
 
 def row_similarities(matrix: sparse.csr_matrix, row: int | sparse.csr_matrix,

@@ -1,0 +1,78 @@
+"""The lexical signal: words plus proper names, fitted on the catalogue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender.lexical import LexicalModel, lexical_text
+from recommender.names import name_words, names_in, with_countries
+
+CATALOGUE = [
+    "Markets rose. Analysts said the Bundesbank would hold rates while trade slowed.",
+    "The Bundesbank kept its discount rate. Officials said trade data were weak.",
+    "Farmers said the harvest was late. Trade in grain slowed as rain fell.",
+    "Shares in Tokyo fell as Satoshi Sumita said the yen was too strong for exporters.",
+    "Exporters complained when Satoshi Sumita warned again that the yen was overvalued.",
+    "Trade Talks Resume In Geneva\nDelegates said trade talks would resume next week.",
+]
+
+
+def test_names_are_words_the_catalogue_capitalises_mid_sentence() -> None:
+    names = name_words(CATALOGUE)
+    assert {"bundesbank", "sumita", "satoshi"} <= names
+    # "Trade" is capitalised in a headline but written "trade" elsewhere: not a name
+    assert "trade" not in names
+    # a sentence's first word does not count, nor grammar words
+    assert "markets" not in names and "the" not in names
+
+
+def test_names_in_keeps_runs_as_one_token_too() -> None:
+    names = name_words(CATALOGUE)
+    found = names_in("Yesterday Satoshi Sumita's office called the Bundesbank.", names)
+    assert found == ["satoshi", "sumita", "satoshi_sumita", "bundesbank"]
+
+
+def test_country_adjectives_add_the_country() -> None:
+    assert with_countries("Swiss and Japanese banks").endswith("\nswitzerland japan")
+    assert with_countries("No country here") == "No country here"
+
+
+def test_shared_names_raise_similarity_over_shared_words() -> None:
+    _model, matrix = LexicalModel.fit_transform(CATALOGUE)
+    sims = (matrix @ matrix.T).toarray()
+    # the two Sumita stories are each other's nearest; the two Bundesbank stories likewise
+    np.fill_diagonal(sims, -1)
+    assert int(np.argmax(sims[3])) == 4
+    assert int(np.argmax(sims[0])) == 1
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
+    assert np.allclose(norms, 1.0, atol=1e-5)
+
+
+def test_a_new_text_is_transformed_with_the_fitted_vocabularies(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model, matrix = LexicalModel.fit_transform(CATALOGUE)
+    path = tmp_path / "lexical.pkl"
+    model.save(path)
+    loaded = LexicalModel.load(path)
+    row = loaded.transform([lexical_text("Sumita on the yen", "", "Satoshi Sumita spoke.")])
+    assert row.shape == (1, matrix.shape[1]) == (1, loaded.width)
+    sims = (matrix @ row.T).toarray().ravel()
+    assert int(np.argmax(sims)) in (3, 4)
+
+
+def test_a_build_written_before_names_still_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    path = tmp_path / "lexical.pkl"
+    path.write_bytes(pickle.dumps(TfidfVectorizer().fit(CATALOGUE)))
+    model = LexicalModel.load(path)
+    assert model.transform(["the yen"]).shape[1] == model.width
+
+
+@pytest.mark.parametrize("texts", [[], [""], ["   "], ["the and of"], ["Only One Article"]])
+def test_degenerate_catalogues_fit(texts: list[str]) -> None:
+    model, matrix = LexicalModel.fit_transform(texts)
+    assert matrix.shape == (len(texts), model.width)
+    assert model.transform(["anything at all"]).shape == (1, model.width)
