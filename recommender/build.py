@@ -32,6 +32,7 @@ from recommender.models import Article, Embedding, IndexBuild, RelatedItem, utcn
 from recommender.policies import current_policy
 from recommender.policy import RankingPolicy
 from recommender.settings import Settings
+from recommender.smoothing import Smoothing, smooth_catalogue
 from recommender.space import SearchSpace, article_texts
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -121,11 +122,20 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                started=snapshot))
         session.commit()
         try:
-            full_meta = store.write(build_id, ids, vectors, lexical=lexical,
+            timings["index"] = round(time.perf_counter() - t0, 3)
+            t1 = time.perf_counter()
+            smoothing = Smoothing.for_policy(policy)
+            meta["smoothing"] = smoothing.to_dict()
+            smoothed = smooth_catalogue(vectors, lexical_matrix, smoothing,
+                                        exact_max=settings.exact_index_max)
+            timings["smooth"] = round(time.perf_counter() - t1, 3)
+            t1 = time.perf_counter()
+            full_meta = store.write(build_id, ids, smoothed, lexical=lexical,
+                                    raw=vectors if smoothing.on else None,
                                     lexical_matrix=lexical_matrix,
                                     tag_idf=tag_idf([items[int(a)].tags for a in ids if int(a) in items]),
                                     meta=meta, exact_max=settings.exact_index_max)
-            timings["index"] = round(time.perf_counter() - t0, 3)
+            timings["index"] = round(timings["index"] + time.perf_counter() - t1, 3)
             build = store.load(build_id, verify=True)
             space = SearchSpace(build, build.lexical, np.zeros(0, dtype=np.int64),
                                 np.zeros((0, vectors.shape[1]), dtype=np.float32),

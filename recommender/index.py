@@ -22,9 +22,11 @@ from scipy import sparse
 
 from recommender.encoder import Vectors
 from recommender.lexical import LexicalModel
+from recommender.smoothing import Smoothing
 
 INDEX_FILE, IDS_FILE, META_FILE = "index.faiss", "ids.npy", "meta.json"
 LEXICAL_FILE, LEXICAL_MATRIX_FILE, TAGS_FILE = "lexical.pkl", "lexical.npz", "tag_idf.json"
+RAW_FILE = "raw.npy"  # the embeddings before smoothing (recommender/smoothing.py)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 128
 
 
@@ -46,10 +48,17 @@ class LoadedBuild:
     positions: dict[int, int] = field(default_factory=dict)
 
     vectors: Vectors = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    raw: Vectors | None = None  # None: the indexed vectors are the raw embeddings
 
     def __post_init__(self) -> None:
         self.positions = {int(a): i for i, a in enumerate(self.ids)}
         self.vectors = _stored_vectors(self.index)
+        if self.raw is None:
+            self.raw = self.vectors
+
+    @property
+    def smoothing(self) -> Smoothing:
+        return Smoothing.from_dict(self.meta.get("smoothing"))
 
     def search(self, queries: Vectors, k: int) -> tuple[npt.NDArray[np.float32],
                                                         npt.NDArray[np.int64]]:
@@ -125,7 +134,8 @@ class IndexStore:
 
     def write(self, build_id: str, ids: npt.NDArray[np.int64], vectors: Vectors, *,
               lexical: LexicalModel, lexical_matrix: sparse.csr_matrix,
-              tag_idf: dict[str, float], meta: dict[str, Any], exact_max: int) -> dict[str, Any]:
+              tag_idf: dict[str, float], meta: dict[str, Any], exact_max: int,
+              raw: Vectors | None = None) -> dict[str, Any]:
         """Write a complete build directory (not yet serving); returns its meta."""
         import faiss
 
@@ -138,6 +148,8 @@ class IndexStore:
             index, kind = make_faiss_index(vectors, exact_max)
             faiss.write_index(index, str(tmp / INDEX_FILE))
             np.save(tmp / IDS_FILE, np.asarray(ids, dtype=np.int64))
+            if raw is not None:
+                np.save(tmp / RAW_FILE, np.asarray(raw, dtype=np.float32))
             lexical.save(tmp / LEXICAL_FILE)
             sparse.save_npz(tmp / LEXICAL_MATRIX_FILE, lexical_matrix)
             (tmp / TAGS_FILE).write_text(json.dumps(tag_idf))
@@ -186,11 +198,13 @@ class IndexStore:
                 raise BuildError(f"build {build_id} is corrupt (checksum mismatch)")
             index = faiss.read_index(str(directory / INDEX_FILE), faiss.IO_FLAG_MMAP_IFC)
             ids = np.load(directory / IDS_FILE, mmap_mode="r")
+            raw_file = directory / RAW_FILE
+            raw = np.load(raw_file, mmap_mode="r") if raw_file.is_file() else None
             return LoadedBuild(
                 build_id=build_id, meta=meta, ids=np.asarray(ids), index=index,
                 lexical=LexicalModel.load(directory / LEXICAL_FILE),
                 lexical_matrix=sparse.csr_matrix(sparse.load_npz(directory / LEXICAL_MATRIX_FILE)),
-                tag_idf=json.loads((directory / TAGS_FILE).read_text()),
+                tag_idf=json.loads((directory / TAGS_FILE).read_text()), raw=raw,
             )
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             if isinstance(exc, BuildError):

@@ -42,12 +42,17 @@ class RankingPolicy:
     # ... and at which two results are one text twice (wire copies): only the first is kept
     duplicate_collapse_threshold: float = 0.98
     quality_floor: float = 0.10  # blended score under which an item is not worth a teaser
+    # Neighbourhood smoothing (applied by the next build, see recommender/smoothing.py): each
+    # article's vector moves towards the mean of its ``smoothing_neighbours`` closest articles
+    # by the text score, with this weight; 0 turns it off.
+    smoothing: float = 1.0
+    smoothing_neighbours: int = 5
     same_language: bool = True
     fallback: bool = True
 
     def __post_init__(self) -> None:
         for name in ("semantic_weight", "lexical_weight", "tag_weight", "author_weight",
-                     "recency_weight", "default_half_life_days", "quality_floor"):
+                     "recency_weight", "default_half_life_days", "quality_floor", "smoothing"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.semantic_weight + self.lexical_weight <= 0:
@@ -57,6 +62,8 @@ class RankingPolicy:
         for name in ("near_duplicate_threshold", "duplicate_collapse_threshold"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1]")
+        if not 1 <= self.smoothing_neighbours <= 100:
+            raise ValueError("smoothing_neighbours must be between 1 and 100")
         if not 1 <= self.candidates <= 2000:
             raise ValueError("candidates must be between 1 and 2000")
         if self.recency_weight > 1:

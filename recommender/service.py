@@ -134,12 +134,13 @@ class Recommender:
                  policy: RankingPolicy | None) -> Explanation:
         space = self._space(session)
         vector = space.vector(article.id)
-        if vector is None:  # not embedded yet (e.g. a draft): embed it now, store nothing
-            vector = embed_texts(self.encoder, [(article.title, article.dek, article.body)])[0]
         lexical_row = space.lexical_row(article.id)
         if lexical_row is None:
             lexical_row = space.lexical.transform([lexical_text(article.title, article.dek,
                                                                 article.body)])
+        if vector is None:  # not embedded yet (e.g. a draft): embed it now, store nothing
+            vector = space.smooth(embed_texts(self.encoder, [(article.title, article.dek,
+                                                             article.body)])[0], lexical_row)
         now = utcnow()
         items, sections = self.catalog.get(session)
         ranked = rank_page(info_of(article, now), vector, lexical_row, space, items,
@@ -163,6 +164,7 @@ class Recommender:
         title, dek, body = text
         space = self._space(session)
         lexical_row = space.lexical.transform([lexical_text(title, dek, body)])
+        vector = space.smooth(vector, lexical_row)
         now = utcnow()
         items, sections = self.catalog.get(session)
         page = ItemInfo(id=-1, section=draft.section, content_type=draft.content_type,

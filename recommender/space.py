@@ -22,6 +22,7 @@ from recommender.encoder import Vectors
 from recommender.index import LoadedBuild
 from recommender.lexical import LexicalModel, gram, lexical_text
 from recommender.models import Article
+from recommender.smoothing import Pool, smooth_rows
 
 IdArray = npt.NDArray[np.int64]
 LEXICAL_CHECK_SEMANTIC = 0.9
@@ -43,6 +44,7 @@ class SearchSpace:
         self.lexical = lexical
         self.delta_ids = delta_ids
         self.delta_vectors = delta_vectors
+        self.delta_raw = delta_vectors  # before smoothing (load() smooths delta_vectors)
         self.delta_lexical = delta_lexical
         self._delta_pos = {int(a): i for i, a in enumerate(delta_ids)}
 
@@ -52,10 +54,37 @@ class SearchSpace:
         if build is not None and build.meta.get("model_id") != model_id:
             build = None  # never mix two models' vectors
         snapshot = datetime.fromisoformat(build.meta["snapshot"]) if build is not None else None
-        delta_ids, delta_vectors = load_vectors(session, model_id, created_after=snapshot)
+        delta_ids, delta_raw = load_vectors(session, model_id, created_after=snapshot)
         texts = article_texts(session, delta_ids)
         lexical = build.lexical if build is not None else LexicalModel.fit(texts)
-        return cls(build, lexical, delta_ids, delta_vectors, lexical.transform(texts))
+        delta_lexical = lexical.transform(texts)
+        space = cls(build, lexical, delta_ids, delta_raw, delta_lexical)
+        if build is not None and build.smoothing.on and len(delta_ids):
+            # smoothed as the build smoothed its own articles; never against oneself (nor one's
+            # previous version in the build)
+            own = len(build.ids) + np.arange(len(delta_ids), dtype=np.int64)
+            previous = np.asarray([build.positions.get(int(a), -1) for a in delta_ids],
+                                  dtype=np.int64)
+            space.delta_vectors = smooth_rows(delta_raw, delta_lexical,
+                                              [space._build_pool(), Pool(delta_raw, delta_lexical)],
+                                              build.smoothing,
+                                              exclude=np.stack([own, previous], axis=1))
+        return space
+
+    def _build_pool(self) -> Pool:
+        assert self.build is not None and self.build.raw is not None
+        return Pool(self.build.raw, self.build.lexical_matrix)
+
+    def smooth(self, vector: Vectors, lexical_row: sparse.csr_matrix | None) -> Vectors:
+        """A draft's (or not yet embedded article's) vector, smoothed as the build's are."""
+        if self.build is None or not self.build.smoothing.on:
+            return vector
+        pools = [self._build_pool()]
+        if len(self.delta_ids):
+            pools.append(Pool(self.delta_raw, self.delta_lexical))
+        smoothed: Vectors = smooth_rows(np.asarray(vector, dtype=np.float32)[None, :], lexical_row,
+                                        pools, self.build.smoothing)[0]
+        return smoothed
 
     def __len__(self) -> int:
         return (len(self.build.ids) if self.build is not None else 0) + len(self.delta_ids)

@@ -202,7 +202,8 @@ def test_disk_full(site: dict[str, str], tmp_path: Path) -> None:
         shutil.copytree(saved, index_dir, dirs_exist_ok=True)
         code, summary, err = _run(site, "--full")
         assert code == 1 and summary["status"] == "failed"
-        assert "No space left on device" in err
+        # the OS's message, or numpy's own for a short write of a vector file
+        assert "No space left on device" in err or ("requested and" in err and "written" in err)
         assert _state(site)[:3] == before[:3]
         assert not [p for p in (index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
     finally:

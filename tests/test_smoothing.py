@@ -1,0 +1,145 @@
+"""Neighbourhood smoothing: which neighbours, what it does to a vector, build and live agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recommender.encoder import normalize_rows
+from recommender.lexical import LexicalModel
+from recommender.models import Article
+from recommender.policy import RankingPolicy
+from recommender.service import Recommender
+from recommender.settings import Settings
+from recommender.smoothing import Pool, Smoothing, smooth_catalogue, smooth_rows
+from tests.conftest import load_demo
+from tests.fakes import FakeEncoder
+
+ON = Smoothing(weight=1.0, neighbours=1, candidates=10, semantic_weight=0.3, lexical_weight=0.7)
+
+
+def _vectors() -> np.ndarray:
+    # a: the page; b: closest in meaning; c: a little further in meaning; d: far away
+    return normalize_rows(np.asarray([[1.0, 0.0, 0.0], [0.95, 0.3, 0.0], [0.9, 0.0, 0.45],
+                                      [0.0, 0.0, 1.0]], dtype=np.float32))
+
+
+def _lexical(shares_with_a: int) -> sparse.csr_matrix:
+    """Word rows where only a and the given row share a word."""
+    rows = np.eye(4, dtype=np.float32)
+    rows[shares_with_a, 0] = 1.0
+    return sparse.csr_matrix(normalize_rows(rows))
+
+
+def test_off_leaves_vectors_alone() -> None:
+    raw = _vectors()
+    out = smooth_catalogue(raw, _lexical(2), Smoothing(weight=0.0), exact_max=100)
+    assert np.array_equal(out, raw)
+
+
+def test_the_neighbour_is_chosen_by_the_text_score_not_meaning_alone() -> None:
+    raw = _vectors()
+    # c shares a's words: its blended score beats b's closer meaning, so a moves towards c
+    out = smooth_catalogue(raw, _lexical(2), ON, exact_max=100)
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-6)
+    assert np.allclose(out[0], normalize_rows((raw[0] + raw[2])[None, :])[0], atol=1e-6)
+    assert out[0] @ raw[2] > raw[0] @ raw[2]
+    # with the words shared with b instead, a moves towards b
+    towards_b = smooth_catalogue(raw, _lexical(1), ON, exact_max=100)
+    assert np.allclose(towards_b[0], normalize_rows((raw[0] + raw[1])[None, :])[0], atol=1e-6)
+
+
+def test_an_article_is_never_its_own_neighbour() -> None:
+    raw = _vectors()
+    twins = np.vstack([raw, raw[:1]])  # row 4 is a copy of a
+    lexical = sparse.vstack([_lexical(2), _lexical(2)[:1]]).tocsr()
+    out = smooth_catalogue(twins, lexical, ON, exact_max=100)
+    # a's neighbour is its copy (not itself), so it keeps its direction
+    assert np.allclose(out[0], raw[0], atol=1e-6)
+
+
+def test_live_smoothing_matches_the_build() -> None:
+    rng = np.random.default_rng(3)
+    raw = normalize_rows(rng.normal(size=(60, 16)).astype(np.float32))
+    texts = [" ".join(f"w{int(w)}" for w in rng.integers(0, 40, size=12)) for _ in range(60)]
+    _model, lexical = LexicalModel.fit_transform(texts)
+    smoothing = Smoothing(weight=1.0, neighbours=5, candidates=20)
+    built = smooth_catalogue(raw, lexical, smoothing, exact_max=1000)
+    live = smooth_rows(raw[:7], lexical[:7], [Pool(raw, lexical)], smoothing,
+                       exclude=np.arange(7, dtype=np.int64))
+    assert np.allclose(live, built[:7], atol=1e-5)
+    # split across two pools (the build and the delta), the same result
+    pools = [Pool(raw[:40], lexical[:40]), Pool(raw[40:], lexical[40:])]
+    split = smooth_rows(raw[45:50], lexical[45:50], pools, smoothing,
+                        exclude=np.arange(45, 50, dtype=np.int64))
+    assert np.allclose(split, built[45:50], atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [{"smoothing": -0.1}, {"smoothing_neighbours": 0}])
+def test_policy_rejects_bad_smoothing(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RankingPolicy.from_dict(bad)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[Recommender, sessionmaker[Session]]]:
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
+    engine, factory = load_demo(settings)
+    yield Recommender(settings, factory, encoder=FakeEncoder()), factory
+    engine.dispose()
+
+
+def test_build_indexes_smoothed_vectors_and_keeps_the_raw_ones(
+        demo: tuple[Recommender, sessionmaker[Session]]) -> None:
+    rec, factory = demo
+    rec.reindex()
+    build = rec.builds.get()
+    assert build is not None and build.raw is not None
+    assert build.meta["smoothing"]["weight"] == 1.0 and build.smoothing.on
+    raw, indexed = np.asarray(build.raw), np.asarray(build.vectors)
+    assert raw.shape == indexed.shape
+    assert not np.allclose(raw, indexed)
+    assert np.allclose(np.linalg.norm(indexed, axis=1), 1.0, atol=1e-5)
+    # the space's live smoothing of a stored article gives the vector the build indexed
+    with factory() as session:
+        space = rec._space(session)
+        pos = 5
+        again = smooth_rows(raw[pos:pos + 1], build.lexical_matrix[pos], [Pool(raw, build.lexical_matrix)],
+                            build.smoothing, exclude=np.asarray([pos]))
+        assert np.allclose(again[0], space.vector(int(build.ids[pos])), atol=1e-5)
+
+
+def test_an_article_published_after_the_build_is_smoothed_too(
+        demo: tuple[Recommender, sessionmaker[Session]]) -> None:
+    rec, factory = demo
+    rec.reindex()
+    build = rec.builds.get()
+    assert build is not None
+    with factory() as session:
+        source = session.scalars(select(Article).order_by(Article.id)).first()
+        assert source is not None
+        article = Article(external_id="new-1", url="https://meridian.example/new-1",
+                          title="After the summit: " + source.title, dek=source.dek,
+                          body=source.body + "\n\nA closing paragraph on what comes next.",
+                          authors=source.authors, tags=source.tags, section=source.section,
+                          content_type="news", status="published",
+                          published_at=source.published_at, content_hash="x", word_count=300)
+        session.add(article)
+        session.commit()
+        assert rec.refresh(session, [article.id]).embedded == 1
+        space = rec._space(session)
+        assert article.id in space._delta_pos
+        smoothed = space.vector(article.id)
+        raw = space.delta_raw[space._delta_pos[article.id]]
+        assert smoothed is not None and not np.allclose(smoothed, raw)
+        assert abs(float(np.linalg.norm(smoothed)) - 1.0) < 1e-5
+        # its nearest neighbour is the article it continues, and the smoothing pulled it there
+        source_vec = space.vector(source.id)
+        assert source_vec is not None
+        assert float(smoothed @ source_vec) > float(raw @ source_vec) - 1e-6
