@@ -52,6 +52,7 @@ def line(label: str, s: dict[str, object]) -> None:
     assert isinstance(t, dict)
     print(f"{label:<22} embedded {s['embedded']:>6}  total {s['seconds']:>8.1f} s  "
           f"embed {t.get('embed', 0):>7.1f}  index {t.get('index', 0):>6.1f}  "
+          f"smooth {t.get('smooth', 0):>6.1f}  "
           f"lists {t.get('lists', 0):>7.1f}  swap {t.get('swap', 0):>5.1f}  "
           f"peak RSS {s['peak_rss_mb']} MB  ({s['index_kind']}, {s['lists']} lists)", flush=True)
 
