@@ -188,6 +188,18 @@ class IndexStore:
         except FileNotFoundError:
             return None
 
+    def current_meta(self) -> dict[str, Any] | None:
+        """The serving build's meta.json alone: enough to decide whether to rebuild, without
+        loading FAISS, the index or the lexical model (most of a no-change nightly run)."""
+        current = self.current_id()
+        if current is None:
+            return None
+        try:
+            meta: dict[str, Any] = json.loads((self.builds / current / META_FILE).read_text())
+        except (OSError, ValueError) as exc:
+            raise BuildError(f"cannot read build {current}: {exc}") from exc
+        return meta
+
     def load(self, build_id: str, *, verify: bool = False) -> LoadedBuild:
         import faiss
 

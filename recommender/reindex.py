@@ -107,9 +107,9 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                 summary.mode, changed = plan(session, recommender, full=full)
                 summary.seen = max(summary.seen, _count(session))
                 if summary.mode != "build":
-                    build = recommender.builds.get()
-                    summary.build_id = build.build_id if build is not None else None
-                    summary.index_kind = build.meta.get("index_kind") if build else None
+                    meta = recommender.store.current_meta() or {}
+                    summary.build_id = meta.get("build_id")
+                    summary.index_kind = meta.get("index_kind")
                 if summary.mode == "incremental":
                     log.info("%d articles changed since the last build: updating their lists",
                              len(changed))
@@ -138,10 +138,10 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
     more than REBUILD_SHARE of the catalogue changed, or when the build is older than
     REBUILD_AFTER (so the brute-force delta stays small).
     """
-    build = recommender.builds.get()
-    if full or build is None or build.meta.get("model_id") != recommender.encoder.model_id:
+    meta = recommender.store.current_meta()
+    if full or meta is None or meta.get("model_id") != recommender.encoder.model_id:
         return "build", []
-    snapshot = datetime.fromisoformat(build.meta["snapshot"])
+    snapshot = datetime.fromisoformat(meta["snapshot"])
     now = utcnow()
     if now - snapshot > REBUILD_AFTER:
         return "build", []
