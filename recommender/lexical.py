@@ -7,7 +7,10 @@ catalogue, then applied to new articles and drafts with the same vocabulary.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import pickle
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,17 +34,50 @@ def _identity(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+
+
+@functools.lru_cache(maxsize=500_000)
+def _stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+class StemmedWords:
+    """Analyzer of the words vectorizer: scikit-learn's lower-cased words without English stop
+    words, each reduced to its Snowball stem ("imports", "imported" -> "import"), then 1-2 grams.
+
+    Measured on ../shared/data (README, "Quality"): nDCG@10 +0.0004 to +0.0016 over the same
+    words unstemmed. A class at module level, so the fitted vectorizer pickles.
+    """
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        self._stop = ENGLISH_STOP_WORDS
+
+    def __call__(self, text: str) -> list[str]:
+        words = [_stem(w) for w in _WORD.findall(text.lower()) if w not in self._stop]
+        return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
 def _words_vectorizer(n_texts: int, min_df: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # min_df 2 drops one-off typos on a real catalogue; a tiny one would lose everything.
     # word bigrams ("prime minister", "interest rates") gave the best blend partner
-    return TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2),
+    return TfidfVectorizer(analyzer=StemmedWords(), sublinear_tf=True,
                            min_df=min_df if n_texts >= 50 else 1, dtype=np.float32)
 
 
 class LexicalModel:
-    """TF-IDF of the words (sublinear tf, English stop words, 1-2 grams) and, beside it, TF-IDF
+    """TF-IDF of the stemmed words (sublinear tf, English stop words, 1-2 grams) and, beside it, TF-IDF
     of the proper names (``recommender.names``); a row is both, L2-normalised together."""
 
     def __init__(self, vectorizer: Any, names_vectorizer: Any = None,

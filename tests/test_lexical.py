@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.lexical import LexicalModel, lexical_text
+from recommender.lexical import LexicalModel, StemmedWords, lexical_text
 from recommender.names import name_words, names_in, with_countries
 
 CATALOGUE = [
@@ -47,6 +47,16 @@ def test_shared_names_raise_similarity_over_shared_words() -> None:
     assert int(np.argmax(sims[0])) == 1
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
     assert np.allclose(norms, 1.0, atol=1e-5)
+
+
+def test_word_forms_meet_at_their_stem() -> None:
+    analyzer = StemmedWords()
+    assert analyzer("Imports rose; the importer imported more.") == [
+        "import", "rose", "import", "import", "import rose", "rose import", "import import"]
+    model = LexicalModel.fit(["Wheat exports rose sharply", "Exported wheat fell",
+                              "Copper output climbed", "Copper mines closed"], min_df=1)
+    rows = model.transform(["Wheat exporters", "wheat export"]).toarray()
+    assert float(rows[0] @ rows[1]) > 0.99  # "exporters" and "export" are one word here
 
 
 def test_a_new_text_is_transformed_with_the_fitted_vocabularies(tmp_path) -> None:  # type: ignore[no-untyped-def]
