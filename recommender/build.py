@@ -124,8 +124,9 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         try:
             timings["index"] = round(time.perf_counter() - t0, 3)
             t1 = time.perf_counter()
-            smoothing = Smoothing.for_policy(policy)
+            smoothing = Smoothing.for_policy(policy, vectors)
             meta["smoothing"] = smoothing.to_dict()
+            vectors = smoothing.prepare(vectors)  # centred: what "raw" means in this build
             smoothed = smooth_catalogue(vectors, lexical_matrix, smoothing,
                                         exact_max=settings.exact_index_max)
             timings["smooth"] = round(time.perf_counter() - t1, 3)

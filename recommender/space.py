@@ -44,7 +44,7 @@ class SearchSpace:
         self.lexical = lexical
         self.delta_ids = delta_ids
         self.delta_vectors = delta_vectors
-        self.delta_raw = delta_vectors  # before smoothing (load() smooths delta_vectors)
+        self.delta_raw = delta_vectors  # before smoothing, centred (load() smooths delta_vectors)
         self.delta_lexical = delta_lexical
         self._delta_pos = {int(a): i for i, a in enumerate(delta_ids)}
 
@@ -55,6 +55,8 @@ class SearchSpace:
             build = None  # never mix two models' vectors
         snapshot = datetime.fromisoformat(build.meta["snapshot"]) if build is not None else None
         delta_ids, delta_raw = load_vectors(session, model_id, created_after=snapshot)
+        if build is not None and build.smoothing.on:
+            delta_raw = build.smoothing.prepare(delta_raw)  # centred as the build's
         texts = article_texts(session, delta_ids)
         lexical = build.lexical if build is not None else LexicalModel.fit(texts)
         delta_lexical = lexical.transform(texts)
@@ -79,6 +81,7 @@ class SearchSpace:
         """A draft's (or not yet embedded article's) vector, smoothed as the build's are."""
         if self.build is None or not self.build.smoothing.on:
             return vector
+        vector = self.build.smoothing.prepare(np.asarray(vector, dtype=np.float32)[None, :])[0]
         pools = [self._build_pool()]
         if len(self.delta_ids):
             pools.append(Pool(self.delta_raw, self.delta_lexical))

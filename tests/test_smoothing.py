@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,13 @@ from recommender.models import Article
 from recommender.policy import RankingPolicy
 from recommender.service import Recommender
 from recommender.settings import Settings
-from recommender.smoothing import Pool, Smoothing, smooth_catalogue, smooth_rows
+from recommender.smoothing import (
+    CENTRE_MIN_ARTICLES,
+    Pool,
+    Smoothing,
+    smooth_catalogue,
+    smooth_rows,
+)
 from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 
@@ -81,7 +89,53 @@ def test_live_smoothing_matches_the_build() -> None:
     assert np.allclose(split, built[45:50], atol=1e-5)
 
 
-@pytest.mark.parametrize("bad", [{"smoothing": -0.1}, {"smoothing_neighbours": 0}])
+def test_closer_neighbours_weigh_more_with_a_power() -> None:
+    raw = _vectors()
+    lexical = _lexical(2)
+    two = Smoothing(weight=1.0, neighbours=2, candidates=10)
+    plain = smooth_catalogue(raw, lexical, two, exact_max=100)
+    # a's two best by the text score are c (shares its words) and b; a plain mean of both
+    assert np.allclose(plain[0], normalize_rows((raw[0] + (raw[1] + raw[2]) / 2)[None, :])[0],
+                       atol=1e-6)
+    weighted = smooth_catalogue(raw, lexical, replace(two, power=2.0), exact_max=100)
+    scores = two.blend(raw[[1, 2]] @ raw[0], (lexical[[1, 2]] @ lexical[0].T).toarray().ravel())
+    share = scores ** 2 / (scores ** 2).sum()
+    expected = raw[0] + share[0] * raw[1] + share[1] * raw[2]
+    assert share[1] > share[0]
+    assert np.allclose(weighted[0], normalize_rows(expected[None, :])[0], atol=1e-5)
+    assert weighted[0] @ raw[2] > plain[0] @ raw[2]
+
+
+def test_centring_removes_the_catalogue_mean() -> None:
+    rng = np.random.default_rng(5)
+    common = np.ones(8, dtype=np.float32)
+    vectors = normalize_rows(rng.normal(size=(60, 8)).astype(np.float32) * 0.3 + common)
+    smoothing = Smoothing.for_policy(RankingPolicy(), vectors)
+    assert np.allclose(smoothing.centre, vectors.mean(axis=0), atol=1e-6)
+    prepared = smoothing.prepare(vectors)
+    assert np.allclose(np.linalg.norm(prepared, axis=1), 1.0, atol=1e-5)
+    # the shared "news" direction made every pair look alike; centred, they spread around 0
+    assert (vectors @ vectors.T).mean() > 0.8
+    assert abs((prepared @ prepared.T)[np.triu_indices(60, 1)].mean()) < 0.1
+    # off by policy, with smoothing off, or on a catalogue too small to have a "typical"
+    # article: vectors pass through untouched
+    for policy, catalogue in ((RankingPolicy(centring=False), vectors),
+                              (RankingPolicy(smoothing=0.0), vectors),
+                              (RankingPolicy(), vectors[:CENTRE_MIN_ARTICLES - 1])):
+        plain = Smoothing.for_policy(policy, catalogue)
+        assert plain.centre == () and np.array_equal(plain.prepare(vectors), vectors)
+
+
+def test_a_build_written_before_weights_and_centring_loads_as_it_was_built() -> None:
+    old = Smoothing.from_dict({"weight": 1.0, "neighbours": 5, "candidates": 50,
+                               "semantic_weight": 0.3, "lexical_weight": 0.7})
+    assert old.power == 0.0 and old.centre == ()
+    new = Smoothing.for_policy(RankingPolicy(), _vectors())
+    assert Smoothing.from_dict(json.loads(json.dumps(new.to_dict()))) == new
+
+
+@pytest.mark.parametrize("bad", [{"smoothing": -0.1}, {"smoothing_neighbours": 0},
+                                 {"smoothing_power": -1.0}])
 def test_policy_rejects_bad_smoothing(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         RankingPolicy.from_dict(bad)
@@ -102,6 +156,7 @@ def test_build_indexes_smoothed_vectors_and_keeps_the_raw_ones(
     build = rec.builds.get()
     assert build is not None and build.raw is not None
     assert build.meta["smoothing"]["weight"] == 1.0 and build.smoothing.on
+    assert len(build.smoothing.centre) == build.vectors.shape[1]  # centred on this catalogue
     raw, indexed = np.asarray(build.raw), np.asarray(build.vectors)
     assert raw.shape == indexed.shape
     assert not np.allclose(raw, indexed)
