@@ -134,7 +134,8 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
 
     A rebuild with nothing changed is pure cost, and a few changed articles are cheaper to slot
     into the existing lists (the same path as a publish) than to rebuild 10,000 lists. A full
-    build still happens when asked (--full), for a new model or a new saved ranking policy, when
+    build still happens when asked (--full), for a new model, for a ranking policy other than the
+    build's (saved by editors, or changed in the settings or by an upgrade's defaults), when
     more than REBUILD_SHARE of the catalogue changed, or when the build is older than
     REBUILD_AFTER (so the brute-force delta stays small).
     """
@@ -148,6 +149,8 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
     if session.scalar(select(func.count()).select_from(SavedPolicy)
                       .where(SavedPolicy.created >= snapshot)):
         return "build", []
+    if meta.get("policy") != recommender.policy(session).to_dict():
+        return "build", []  # stored lists and smoothing follow the build's policy: stale
     changed = sorted(set(session.scalars(select(Article.id).where(
         (Article.modified >= snapshot)
         | (Article.status.in_(LIVE_STATUSES) & (Article.published_at >= snapshot)

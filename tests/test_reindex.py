@@ -104,6 +104,11 @@ def test_summary_line_and_incremental_second_run(site: dict[str, str]) -> None:
     code, few, _ = _run(site)
     assert code == 0 and few["mode"] == "incremental" and few["embedded"] == 2
     assert few["build_id"] == summary["build_id"] and few["lists"] >= 2
+    # other ranking weights in the settings (or an upgrade's new defaults): the lists are stale
+    code, reweighted, _ = _run(site, RELATED_RANKING_SEMANTIC_WEIGHT="0.6")
+    assert code == 0 and reweighted["mode"] == "build" and reweighted["embedded"] == 0
+    code, settled, _ = _run(site, RELATED_RANKING_SEMANTIC_WEIGHT="0.6")
+    assert code == 0 and settled["mode"] == "unchanged"
     code, forced, _ = _run(site, "--full")
     assert code == 0 and forced["mode"] == "build" and forced["embedded"] == 86
     assert _state(site)[0] == forced["build_id"] != summary["build_id"]
