@@ -29,6 +29,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.evaluation import DatasetError, evaluate
 
     directory = Path(args.directory)
+    if args.k < 1:
+        print(f"related-reading: error: --k must be at least 1, not {args.k}", file=sys.stderr)
+        return 2
     if not directory.is_dir():
         print(f"related-reading: error: not a directory: {directory}", file=sys.stderr)
         return 2
