@@ -57,6 +57,9 @@ class Smoothing:
     power: float = 0.0
     # the catalogue's mean embedding, subtracted before anything else (empty: not centred)
     centre: tuple[float, ...] = ()
+    # candidates this lexically close are copies of the article, never its neighbours
+    # (above 1: none skipped, as builds written before this did)
+    twin_threshold: float = 2.0
 
     @property
     def on(self) -> bool:
@@ -92,7 +95,8 @@ class Smoothing:
                 and len(vectors) >= CENTRE_MIN_ARTICLES:
             centre = tuple(float(x) for x in np.asarray(vectors, dtype=np.float64).mean(axis=0))
         return cls(weight=policy.smoothing, neighbours=policy.smoothing_neighbours,
-                   candidates=policy.candidates, power=policy.smoothing_power, centre=centre)
+                   candidates=policy.candidates, power=policy.smoothing_power, centre=centre,
+                   twin_threshold=policy.duplicate_collapse_threshold)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Smoothing:
@@ -116,8 +120,11 @@ class Pool:
 def _choose(sims: np.ndarray, found: IdArray, lexical: np.ndarray, smoothing: Smoothing
             ) -> tuple[IdArray, npt.NDArray[np.float32]]:
     """The ``neighbours`` best candidates per row by the blended text score (-1: none), and
-    each one's weight in the mean (score ** power)."""
-    scores = np.where((found >= 0) & np.isfinite(sims), smoothing.blend(sims, lexical), -np.inf)
+    each one's weight in the mean (score ** power). A copy of the article's own text (lexical
+    cosine >= ``twin_threshold``: the same wire filed twice) says nothing new about its topic
+    and is skipped."""
+    usable = (found >= 0) & np.isfinite(sims) & (lexical < smoothing.twin_threshold)
+    scores = np.where(usable, smoothing.blend(sims, lexical), -np.inf)
     order = np.argsort(-scores, axis=1, kind="stable")[:, :smoothing.neighbours]
     best = np.take_along_axis(found, order, axis=1)
     chosen = np.take_along_axis(scores, order, axis=1)

@@ -72,6 +72,17 @@ def test_an_article_is_never_its_own_neighbour() -> None:
     assert np.allclose(out[0], raw[0], atol=1e-6)
 
 
+def test_a_copy_of_the_text_is_not_a_neighbour() -> None:
+    raw = _vectors()
+    twins = np.vstack([raw, raw[:1]])  # row 4: the same wire filed twice
+    lexical = sparse.vstack([_lexical(2), _lexical(2)[:1]]).tocsr()
+    out = smooth_catalogue(twins, lexical, replace(ON, twin_threshold=0.98), exact_max=100)
+    # the copy is skipped, so a moves towards c (shares its words) as if it had no twin
+    assert np.allclose(out[0], normalize_rows((raw[0] + raw[2])[None, :])[0], atol=1e-6)
+    assert np.allclose(out[4], out[0], atol=1e-6)
+    assert Smoothing.for_policy(RankingPolicy()).twin_threshold == 0.98
+
+
 def test_live_smoothing_matches_the_build() -> None:
     rng = np.random.default_rng(3)
     raw = normalize_rows(rng.normal(size=(60, 16)).astype(np.float32))
@@ -129,7 +140,7 @@ def test_centring_removes_the_catalogue_mean() -> None:
 def test_a_build_written_before_weights_and_centring_loads_as_it_was_built() -> None:
     old = Smoothing.from_dict({"weight": 1.0, "neighbours": 5, "candidates": 50,
                                "semantic_weight": 0.3, "lexical_weight": 0.7})
-    assert old.power == 0.0 and old.centre == ()
+    assert old.power == 0.0 and old.centre == () and old.twin_threshold > 1.0
     new = Smoothing.for_policy(RankingPolicy(), _vectors())
     assert Smoothing.from_dict(json.loads(json.dumps(new.to_dict()))) == new
 
