@@ -53,7 +53,7 @@ class StemmedWords:
     """Analyzer of the words vectorizer: scikit-learn's lower-cased words without English stop
     words, each reduced to its Snowball stem ("imports", "imported" -> "import"), then 1-2 grams.
 
-    Measured on ../shared/data (README, "Quality"): nDCG@10 +0.0004 to +0.0016 over the same
+    Measured on ../shared/data (README, "Evaluation"): nDCG@10 +0.0004 to +0.0016 over the same
     words unstemmed. A class at module level, so the fitted vectorizer pickles.
     """
 

@@ -23,8 +23,8 @@ DEFAULT_HALF_LIVES: dict[str, float] = {
 class RankingPolicy:
     """Weights of the hybrid ranker; defaults were chosen by measurement on ../shared/data."""
 
-    # with centred, smoothed embeddings, 0.5/0.5 beat 0.3/0.7 and 0.4/0.6 on reuters and ecbplus
-    # and tied on giveme5w1h (README, "Quality")
+    # with centred, smoothed embeddings, 0.5/0.5 beat 0.3/0.7 and 0.4/0.6 on all three sets
+    # (benchmarks/ablate.py; README, "Evaluation")
     semantic_weight: float = 0.5
     lexical_weight: float = 0.5
     tag_weight: float = 0.10

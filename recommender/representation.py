@@ -1,7 +1,7 @@
 """What text an article is embedded as.
 
 all-MiniLM-L6-v2 reads 256 word pieces; a long article must not silently become its first
-paragraph. Measured on ../shared/data (see README, "Quality"), the head of title + dek + body wins
+paragraph. Measured on ../shared/data (see README, "Evaluation"), the head of title + dek + body wins
 for the blend; the chunked variant is kept here for comparison by the evaluation command.
 """
 

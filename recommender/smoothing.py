@@ -76,7 +76,7 @@ class Smoothing:
 
         Every news article shares a "this is news" direction; removing it spreads cosines
         between unrelated stories around 0 instead of 0.1-0.3, so meaning separates topics
-        better (README, "Quality").
+        better (README, "Evaluation").
         """
         vectors = np.asarray(vectors, dtype=np.float32)
         if not self.centre or len(vectors) == 0:
