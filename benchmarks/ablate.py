@@ -30,6 +30,7 @@ from recommender.evaluation import _prepare, read_dataset  # noqa: E402
 from recommender.lexical import LexicalModel, lexical_text  # noqa: E402
 from recommender.metrics import ndcg_at  # noqa: E402
 from recommender.policy import RankingPolicy  # noqa: E402
+from recommender.prescore import recency_factors  # noqa: E402
 from recommender.smoothing import Smoothing, smooth_catalogue  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -66,19 +67,20 @@ def embeddings(articles: list[tuple[str, str, str]], cache: Path) -> np.ndarray:
 
 
 def ndcg(ids: list[str], judgments: dict[str, dict[str, float]], scores: np.ndarray,
-         lexical: np.ndarray, *, days: np.ndarray | None = None, collapse: bool = False) -> float:
+         lexical: np.ndarray, *, dates: tuple[np.ndarray, np.ndarray] | None = None,
+         collapse: bool = False) -> float:
     """Mean nDCG@10 of full-catalogue rankings; optionally with the product's recency factor
-    and its collapse of identical texts (lexical cosine >= the policy's threshold)."""
+    (``dates``: each article's day number and half-life) and its collapse of identical texts
+    (lexical cosine >= the policy's threshold)."""
     pos = {a: i for i, a in enumerate(ids)}
     values = []
     for query, judged in judgments.items():
         i = pos[query]
         row = scores[i].astype(np.float64).copy()
         row[i] = -math.inf
-        if days is not None:
-            age = np.maximum(days[i] - days, 0.0)
-            half_life = DEFAULT.half_life_for("news")
-            row *= 1 - DEFAULT.recency_weight * (1 - 0.5 ** (age / half_life))
+        if dates is not None:
+            days, half_lives = dates
+            row *= recency_factors(days[i] - days, half_lives, DEFAULT.recency_weight)
         kept: list[int] = []
         for j in np.argsort(-row, kind="stable")[:60]:
             if collapse and any(lexical[j, k] >= DEFAULT.duplicate_collapse_threshold for k in kept):
@@ -108,6 +110,7 @@ def main() -> None:
     days = np.asarray([a.published_at.timestamp() / 86400 if a.published_at else np.nan
                        for a in items])
     days = np.where(np.isnan(days), np.nanmedian(days), days)
+    dates = (days, np.asarray([DEFAULT.half_life_for(a.content_type) for a in items]))
     print(f"# {args.directory.name}: {len(ids)} articles, {len(judgments)} queries; nDCG@10, "
           "every pair scored")
     default_scores = None
@@ -123,11 +126,11 @@ def main() -> None:
     assert default_scores is not None
     print(f"{'TF-IDF words + names alone':55s} {ndcg(ids, judgments, lexical, lexical):.4f}")
     print(f"{'default + recency':55s} "
-          f"{ndcg(ids, judgments, default_scores, lexical, days=days):.4f}")
+          f"{ndcg(ids, judgments, default_scores, lexical, dates=dates):.4f}")
     print(f"{'default + collapse of identical texts':55s} "
           f"{ndcg(ids, judgments, default_scores, lexical, collapse=True):.4f}")
     print(f"{'default + both (as the product ranks)':55s} "
-          f"{ndcg(ids, judgments, default_scores, lexical, days=days, collapse=True):.4f}")
+          f"{ndcg(ids, judgments, default_scores, lexical, dates=dates, collapse=True):.4f}")
 
 
 if __name__ == "__main__":

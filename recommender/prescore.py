@@ -109,9 +109,17 @@ def prescore(arrays: CatalogArrays, pages: np.ndarray, cands: np.ndarray, semant
 
     if policy.recency_weight:
         age = arrays.published[pages][:, None] - arrays.published[safe]
-        half = arrays.half_life[safe]
-        decays = (half > 0) & (age > 0) & ~np.isnan(age)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            decay = np.power(0.5, np.where(decays, age / np.where(half > 0, half, 1.0), 0.0))
-        score = score * np.where(decays, 1.0 - policy.recency_weight * (1.0 - decay), 1.0)
+        score = score * recency_factors(age, arrays.half_life[safe], policy.recency_weight)
     return np.where(valid, score, -np.inf)
+
+
+def recency_factors(age_days: np.ndarray, half_life: np.ndarray, weight: float) -> np.ndarray:
+    """``ranking.recency_factor`` for arrays of ages (page minus item, days; NaN = undated):
+    1 for items as new as the page or newer, undated or of a type that never decays."""
+    age = np.asarray(age_days, dtype=np.float64)
+    half = np.asarray(half_life, dtype=np.float64)
+    decays = (half > 0) & (age > 0) & ~np.isnan(age)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        decay = np.power(0.5, np.where(decays, age / np.where(half > 0, half, 1.0), 0.0))
+    result: np.ndarray = np.where(decays, 1.0 - weight * (1.0 - decay), 1.0)
+    return result

@@ -22,7 +22,7 @@ from recommender.catalog import LIVE_STATUSES
 from recommender.embeddings import stale_articles
 from recommender.encoder import Encoder
 from recommender.locking import file_lock
-from recommender.models import Article, IndexBuild, SavedPolicy, utcnow
+from recommender.models import Article, IndexBuild, utcnow
 from recommender.service import Recommender
 from recommender.settings import Settings
 
@@ -145,9 +145,6 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
     snapshot = datetime.fromisoformat(meta["snapshot"])
     now = utcnow()
     if now - snapshot > REBUILD_AFTER:
-        return "build", []
-    if session.scalar(select(func.count()).select_from(SavedPolicy)
-                      .where(SavedPolicy.created >= snapshot)):
         return "build", []
     if meta.get("policy") != recommender.policy(session).to_dict():
         return "build", []  # stored lists and smoothing follow the build's policy: stale

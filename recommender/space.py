@@ -81,12 +81,11 @@ class SearchSpace:
         """A draft's (or not yet embedded article's) vector, smoothed as the build's are."""
         if self.build is None or not self.build.smoothing.on:
             return vector
-        vector = self.build.smoothing.prepare(np.asarray(vector, dtype=np.float32)[None, :])[0]
+        row = self.build.smoothing.prepare(np.asarray(vector, dtype=np.float32).reshape(1, -1))
         pools = [self._build_pool()]
         if len(self.delta_ids):
             pools.append(Pool(self.delta_raw, self.delta_lexical))
-        smoothed: Vectors = smooth_rows(np.asarray(vector, dtype=np.float32)[None, :], lexical_row,
-                                        pools, self.build.smoothing)[0]
+        smoothed: Vectors = smooth_rows(row, lexical_row, pools, self.build.smoothing)[0]
         return smoothed
 
     def __len__(self) -> int:
