@@ -2,7 +2,7 @@
 
     python benchmarks/ablate.py ../shared/data/reuters [--cache DIR]
 
-``related-reading eval`` measures the product as readers get it; this script isolates the
+``related-reading eval`` measures the product's precomputed lists; this script isolates the
 ranking's text signals (embedding, centring, smoothing, lexical blend) with the library's own
 code, scoring every (query, article) pair of the set, and reports nDCG@10 per variant. The last
 rows add the two product behaviours that are not about relatedness (recency, collapsing

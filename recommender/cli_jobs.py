@@ -37,7 +37,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         result = evaluate(directory, SentenceTransformerEncoder(settings.model), settings,
-                          k=args.k, work_dir=Path(args.work_dir) if args.work_dir else None)
+                          k=args.k, work_dir=Path(args.work_dir) if args.work_dir else None,
+                          as_served=args.as_served)
     except DatasetError as exc:
         print(f"related-reading: error: {exc}", file=sys.stderr)
         return 2
@@ -50,8 +51,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_table(result: dict[str, Any], stream: Any = sys.stdout) -> None:
+    which = ("as served" if result["mode"] == "as served"
+             else "recency and fallback off, --as-served keeps them")
     print(f"dataset {result['dataset']}: {result['articles']} articles, "
-          f"{result['queries']} queries; policy: the site's (RELATED_RANKING_*)", file=stream)
+          f"{result['queries']} queries; policy: the site's (RELATED_RANKING_*), {which}",
+          file=stream)
     metrics, base = result.get("metrics", {}), result.get("baseline", {}).get("tfidf", {})
     print(f"{'metric':<12}{'system':>10}{'tfidf':>10}{'delta':>10}", file=stream)
     for key, value in metrics.items():
@@ -67,6 +71,8 @@ def register(sub: Any) -> None:
     ev.add_argument("--k", type=int, default=10)
     ev.add_argument("--json", action="store_true", help="end with one JSON line")
     ev.add_argument("--work-dir", help="keep the temporary database and index here")
+    ev.add_argument("--as-served", action="store_true",
+                    help="keep recency and the fallback filler, as readers get the lists")
     ev.set_defaults(handler=cmd_eval)
 
 

@@ -1,8 +1,11 @@
 """``related-reading eval DIR``: the whole pipeline on a labelled set, beside a TF-IDF baseline.
 
 The set is imported into a temporary database and built exactly as the site builds (same
-policy, same precomputed lists), so the figures describe what readers would get. The policy used
-is printed with the figures.
+policy, same precomputed lists), so the figures describe what readers would get. Two parts of the
+policy are not about relatedness and are switched off unless ``as_served``: recency (a labelled
+set's dates say nothing about which articles are related, yet recency reorders by them) and the
+fallback filler (recent same-section articles, which could only add chance hits). The policy used
+is returned and printed with the figures.
 """
 
 from __future__ import annotations
@@ -112,14 +115,21 @@ def tfidf_rankings(records: list[dict[str, Any]], queries: list[str], k: int
     return out
 
 
+def relatedness_policy(policy: RankingPolicy) -> RankingPolicy:
+    """The site's policy without the two stages that do not measure relatedness: recency and
+    the fallback filler (see the module docstring)."""
+    return replace(policy, recency_weight=0.0, fallback=False)
+
+
 def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 10,
-             work_dir: Path | None = None) -> dict[str, Any]:
+             work_dir: Path | None = None, as_served: bool = False) -> dict[str, Any]:
     """Run the site's pipeline on one set and return the metrics beside the baseline's."""
     records, judgments, pairs = read_dataset(directory)
+    policy = settings.ranking if as_served else relatedness_policy(settings.ranking)
     with tempfile.TemporaryDirectory(prefix="rr-eval-") as tmp:
         root = work_dir or Path(tmp)
         eval_settings = replace(settings, data_dir=root, database_url=f"sqlite:///{root}/eval.db",
-                                related_k=max(k, settings.related_k))
+                                related_k=max(k, settings.related_k), ranking=policy)
         migrate.upgrade(eval_settings.database_url)
         engine = make_engine(eval_settings.database_url)
         factory = make_session_factory(engine)
@@ -139,7 +149,8 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
             vector_of = {ext[int(a)]: vectors[i] for i, a in enumerate(ids)}
             result: dict[str, Any] = {"dataset": directory.name, "queries": len(judgments),
                                       "articles": len(records),
-                                      "policy": settings.ranking.to_dict(),
+                                      "mode": "as served" if as_served else "relatedness",
+                                      "policy": policy.to_dict(),
                                       "build_seconds": build.seconds}
             if judgments:
                 baseline = tfidf_rankings(records, list(judgments), k)
@@ -154,7 +165,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
                 serving = rec.builds.get()
                 internal = {e: i for i, e in ext.items()}
                 result.setdefault("metrics", {}).update(_pair_scores(
-                    pairs, _system_similarity(serving, internal, settings.ranking)))
+                    pairs, _system_similarity(serving, internal, policy)))
                 result.setdefault("baseline", {}).setdefault("tfidf", {}).update(_pair_scores(
                     pairs, _tfidf_similarity(records)))
             return result

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 import random
+import sqlite3
 from itertools import combinations
 from pathlib import Path
 
 import pytest
 
 from recommender.cli import DEMO_DIR, main
-from recommender.evaluation import DatasetError, evaluate, read_dataset
+from recommender.evaluation import DatasetError, evaluate, read_dataset, relatedness_policy
 from recommender.metrics import (
     correlations,
     coverage,
@@ -126,7 +127,10 @@ def test_a_run_reports_every_metric_beside_the_baseline(tmp_path: Path) -> None:
     result = evaluate(tmp_path / "demo-tags", FakeEncoder(), settings)
     assert result["dataset"] == "demo-tags"
     assert result["queries"] == len(judged) and result["articles"] == len(records)
-    assert result["policy"] == settings.ranking.to_dict()  # it says which policy it used
+    # it says which policy it used: the site's, without recency and the fallback filler
+    assert result["mode"] == "relatedness"
+    assert result["policy"] == relatedness_policy(settings.ranking).to_dict()
+    assert result["policy"]["recency_weight"] == 0.0 and result["policy"]["fallback"] is False
     assert set(result["metrics"]) == METRICS == set(result["baseline"]["tfidf"])
     for metrics in (result["metrics"], result["baseline"]["tfidf"]):
         assert all(0.0 <= value <= 1.0 for value in metrics.values())
@@ -134,6 +138,46 @@ def test_a_run_reports_every_metric_beside_the_baseline(tmp_path: Path) -> None:
     chance = _random_ndcg([str(r["id"]) for r in records], judged)
     assert result["metrics"]["ndcg@10"] > chance + 0.2
     assert result["baseline"]["tfidf"]["ndcg@10"] > chance + 0.2
+
+
+def _redated(records: list[dict[str, object]], seed: int) -> list[dict[str, object]]:
+    """The same articles, each published on a random day over three years."""
+    rng = random.Random(seed)
+    return [{**r, "published_at": f"{2023 + rng.randrange(3)}-{1 + rng.randrange(12):02d}-"
+                                  f"{1 + rng.randrange(28):02d}T08:00:00Z"} for r in records]
+
+
+def test_dates_do_not_move_the_figures_unless_asked_to(tmp_path: Path) -> None:
+    """Recency reorders by date, which says nothing about relatedness: the default run is
+    blind to it; ``as_served`` ranks as readers get it, so re-dating the set changes it."""
+    records = _demo_records(200)
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path / "data")})
+    runs: dict[tuple[int, bool], dict[str, float]] = {}
+    for seed in (1, 2):
+        _write_set(tmp_path / f"dated-{seed}", _redated(records, seed))
+        for as_served in (False, True):
+            result = evaluate(tmp_path / f"dated-{seed}", FakeEncoder(), settings,
+                              as_served=as_served)
+            assert result["mode"] == ("as served" if as_served else "relatedness")
+            runs[seed, as_served] = result["metrics"]
+    assert runs[1, False] == runs[2, False]
+    assert runs[1, True] != runs[2, True]
+    assert result["policy"] == settings.ranking.to_dict()  # as served: the site's own
+
+
+def test_fallback_fillers_are_not_scored(tmp_path: Path) -> None:
+    """With a quality floor most candidates miss, readers get same-section fillers; the
+    evaluation scores only what the ranking chose."""
+    _write_set(tmp_path / "floor", _demo_records(120))
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path / "data"),
+                                  "RELATED_RANKING_QUALITY_FLOOR": "0.6"})
+    for as_served, work in ((True, tmp_path / "served"), (False, tmp_path / "relatedness")):
+        evaluate(tmp_path / "floor", FakeEncoder(), settings, work_dir=work, as_served=as_served)
+    fillers = {}
+    for name in ("served", "relatedness"):
+        with sqlite3.connect(tmp_path / name / "eval.db") as db:
+            fillers[name] = db.execute("SELECT count(*) FROM related WHERE fallback").fetchone()[0]
+    assert fillers["served"] > 0 and fillers["relatedness"] == 0
 
 
 def test_a_pair_rated_set_reports_correlations(tmp_path: Path) -> None:
@@ -159,3 +203,4 @@ def test_the_command_ends_with_one_json_line_with_the_real_model(
     assert set(result["metrics"]) == METRICS == set(result["baseline"]["tfidf"])
     assert result["metrics"]["ndcg@10"] > _random_ndcg([str(r["id"]) for r in records], judged)
     assert "ndcg@10" in out.err  # the table goes to stderr beside the JSON
+    assert result["mode"] == "relatedness" and "recency and fallback off" in out.err
