@@ -1,8 +1,8 @@
 """``related-reading eval DIR``: the whole pipeline on a labelled set, beside a TF-IDF baseline.
 
 The set is imported into a temporary database and built exactly as the site builds (same
-policy, same precomputed lists), so the figures describe what readers would get. Two parts of the
-policy are not about relatedness and are switched off unless ``as_served``: recency (a labelled
+policy, same precomputed lists), so the figures describe the lists readers get, less two parts
+of the policy that are not about relatedness and are off unless ``as_served``: recency (a labelled
 set's dates say nothing about which articles are related, yet recency reorders by them) and the
 fallback filler (recent same-section articles, which could only add chance hits). The policy used
 is returned and printed with the figures.
