@@ -39,6 +39,9 @@ class Settings:
     cache_max_age: int = 300
     stale_while_revalidate: int = 3600
     secret_key: str = ""
+    # reverse proxies in front of the app that append X-Forwarded-For/-Proto; 0 = the headers are
+    # ignored, so a client cannot pick the address the sign-in limit counts failures against
+    trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
 
@@ -124,6 +127,7 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "cache_max_age": (_non_negative_int, "a non-negative integer (seconds)"),
     "stale_while_revalidate": (_non_negative_int, "a non-negative integer (seconds)"),
     "secret_key": (str, "a string"),
+    "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
 }
 

@@ -163,6 +163,33 @@ def test_sign_in_is_rate_limited_per_name_and_address_across_workers(editor_app:
     assert elsewhere_response.status_code == 303
 
 
+def _sign_in_from(client: FlaskClient, forwarded_for: str, password: str = PASSWORD) -> int:
+    return client.post("/editor/sign-in", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                       headers={"X-Forwarded-For": forwarded_for},
+                       data={"name": EDITOR, "password": password,
+                             "csrf_token": csrf(client)}).status_code
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_sign_in_limit_behind_a_reverse_proxy(demo_settings: Settings, proxies: int) -> None:
+    """With RELATED_TRUSTED_PROXIES the limit counts per client address the proxy reports, and
+    a client cannot dodge it by sending its own X-Forwarded-For; without, the header is
+    ignored (every request counts against the connecting address)."""
+    app = create_app(replace(demo_settings, trusted_proxies=proxies), {"TESTING": True})
+    use_fake_encoder(app)
+    add_editor(app)
+    try:
+        attacker = app.test_client()
+        for _ in range(users.MAX_FAILURES):
+            assert _sign_in_from(attacker, "203.0.113.5", "wrong password!") == 401
+        # the attacker prepends an address of its choice; the proxy appends the real one
+        assert _sign_in_from(attacker, "192.0.2.1, 203.0.113.5") == 429
+        colleague = _sign_in_from(app.test_client(), "198.51.100.7")
+        assert colleague == (303 if proxies else 429)
+    finally:
+        app.extensions["related"].engine.dispose()
+
+
 # -- pages ------------------------------------------------------------------------------------------
 
 def test_pages_render(editor_app: Flask, ed: FlaskClient) -> None:

@@ -26,12 +26,14 @@ def test_environment_values_are_typed() -> None:
         "RELATED_RANKING_SEMANTIC_WEIGHT": "0.7",
         "RELATED_RANKING_SAME_LANGUAGE": "false",
         "RELATED_RANKING_HALF_LIFE_DAYS": "news=10,evergreen=0",
+        "RELATED_TRUSTED_PROXIES": "2",
         "UNRELATED": "ignored",
     })
     assert s.database_url == "sqlite:////tmp/rr/related.db"
     assert s.related_k == 20
     assert s.api_keys == ("a", "b", "c")
     assert s.widget_origins == ("https://a.example", "https://b.example")
+    assert s.trusted_proxies == 2
     assert s.ranking.semantic_weight == 0.7
     assert s.ranking.same_language is False
     assert s.ranking.half_life_for("news") == 10
@@ -48,6 +50,7 @@ def test_settings_are_frozen() -> None:
     ({"RELATED_RELATED_K": "many"}, "RELATED_RELATED_K: expected a positive integer"),
     ({"RELATED_RELATED_K": "0"}, "RELATED_RELATED_K"),
     ({"RELATED_CACHE_MAX_AGE": "-1"}, "RELATED_CACHE_MAX_AGE"),
+    ({"RELATED_TRUSTED_PROXIES": "-1"}, "RELATED_TRUSTED_PROXIES: expected a non-negative"),
     ({"RELATED_DATABASE_URL": "not a url"}, "RELATED_DATABASE_URL"),
     ({"RELATED_WIDGET_ORIGINS": "example.com"}, "RELATED_WIDGET_ORIGINS"),
     ({"RELATED_RANKING_SEMANTIC_WEIGHT": "heavy"}, "RELATED_RANKING_SEMANTIC_WEIGHT"),

@@ -37,6 +37,14 @@ def create_app(settings: Settings | None = None, config: dict[str, Any] | None =
     app.config.from_prefixed_env()  # FLASK_RESPONSE_CACHE_ENTRIES=0 turns the memo off, etc.
     app.config.update(config or {})
     app.extensions["related_settings"] = settings
+    if settings.trusted_proxies:
+        # Behind a reverse proxy every request's address is the proxy's: take the client's
+        # from the header the trusted proxies append (the last N entries, never what the
+        # client itself sent), so the sign-in limit counts per reader again.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     # Sitemap-imported articles use their URL as id: ``//`` in a path must survive routing.
     app.url_map.merge_slashes = False
 
