@@ -1,6 +1,6 @@
 """Ablation of the text signals on a labelled set: which part of the ranking earns what.
 
-    python benchmarks/ablate.py ../shared/data/reuters [--cache DIR]
+    python benchmarks/ablate.py ../shared/data/reuters [--cache DIR] [--representation chunks]
 
 ``related-reading eval`` measures the product's precomputed lists; this script isolates the
 ranking's text signals (embedding, centring, smoothing, lexical blend) with the library's own
@@ -8,7 +8,9 @@ code, scoring every (query, article) pair of the set, and reports nDCG@10 per va
 rows add the two product behaviours that are not about relatedness (recency, collapsing
 identical texts among results), so their cost on a set can be read off. Embeddings are cached
 per set in ``--cache`` (default: a directory under the system temp dir), so a second run takes
-seconds. Figures are printed, never asserted.
+seconds. ``--representation chunks`` embeds each article as the mean of its 180-word body chunks
+(each with title and dek) instead of the head the product embeds, for the comparison #6 asked for.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ VARIANTS: tuple[tuple[str, RankingPolicy], ...] = (
 )
 
 
-def embeddings(articles: list[tuple[str, str, str]], cache: Path) -> np.ndarray:
-    """The product's embeddings of (title, dek, body), cached per set."""
+def embeddings(articles: list[tuple[str, str, str]], cache: Path, representation: str
+               ) -> np.ndarray:
+    """Embeddings of (title, dek, body) (the product's with ``head``), cached per set."""
     if cache.is_file():
         cached: np.ndarray = np.load(cache)
         if len(cached) == len(articles):
@@ -60,7 +63,7 @@ def embeddings(articles: list[tuple[str, str, str]], cache: Path) -> np.ndarray:
     from recommender.encoder import SentenceTransformerEncoder
     from recommender.representation import embed_texts
 
-    vectors = embed_texts(SentenceTransformerEncoder(), articles)
+    vectors = embed_texts(SentenceTransformerEncoder(), articles, mode=representation)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, vectors)
     return vectors
@@ -97,13 +100,15 @@ def main() -> None:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "related-reading-ablate")
+    parser.add_argument("--representation", choices=("head", "chunks"), default="head")
     args = parser.parse_args()
     records, judgments, _pairs = read_dataset(args.directory)
     items = _prepare(records)
     ids = [str(r["id"]) for r in records]
     judgments = {q: j for q, j in judgments.items() if q in set(ids)}
+    suffix = "" if args.representation == "head" else f".{args.representation}"
     raw = embeddings([(a.title, a.dek, a.body) for a in items],
-                     args.cache / f"{args.directory.name}.npy")
+                     args.cache / f"{args.directory.name}{suffix}.npy", args.representation)
     texts = [lexical_text(a.title, a.dek, a.body) for a in items]
     _model, matrix = LexicalModel.fit_transform(texts)
     lexical = (matrix @ matrix.T).toarray()
@@ -112,7 +117,7 @@ def main() -> None:
     days = np.where(np.isnan(days), np.nanmedian(days), days)
     dates = (days, np.asarray([DEFAULT.half_life_for(a.content_type) for a in items]))
     print(f"# {args.directory.name}: {len(ids)} articles, {len(judgments)} queries; nDCG@10, "
-          "every pair scored")
+          f"every pair scored; {args.representation} embeddings")
     default_scores = None
     for label, policy in VARIANTS:
         smoothing = Smoothing.for_policy(policy, raw)

@@ -2,7 +2,8 @@
 
 all-MiniLM-L6-v2 reads 256 word pieces; a long article must not silently become its first
 paragraph. Measured on ../shared/data (see README, "Evaluation"), the head of title + dek + body wins
-for the blend; the chunked variant is kept here for comparison by the evaluation command.
+for the blend; the chunked variant (mean of 180-word body chunks) is kept for that comparison:
+``benchmarks/ablate.py DIR --representation chunks``.
 """
 
 from __future__ import annotations
