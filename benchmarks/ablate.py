@@ -28,12 +28,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recommender.evaluation import _prepare, read_dataset  # noqa: E402
-from recommender.lexical import LexicalModel, lexical_text  # noqa: E402
-from recommender.metrics import ndcg_at  # noqa: E402
-from recommender.policy import RankingPolicy  # noqa: E402
-from recommender.prescore import recency_factors  # noqa: E402
-from recommender.smoothing import Smoothing, smooth_catalogue  # noqa: E402
+from recommender.jobs.evaluation import _prepare, read_dataset  # noqa: E402
+from recommender.jobs.ranking_metrics import ndcg_at  # noqa: E402
+from recommender.ranking.batch import recency_factors  # noqa: E402
+from recommender.ranking.lexical import LexicalModel, lexical_text  # noqa: E402
+from recommender.ranking.policy import RankingPolicy  # noqa: E402
+from recommender.ranking.smoothing import Smoothing, smooth_catalogue  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -60,8 +60,8 @@ def embeddings(articles: list[tuple[str, str, str]], cache: Path, representation
         cached: np.ndarray = np.load(cache)
         if len(cached) == len(articles):
             return cached
-    from recommender.encoder import SentenceTransformerEncoder
-    from recommender.representation import embed_texts
+    from recommender.embedding.encoder import SentenceTransformerEncoder
+    from recommender.embedding.representation import embed_texts
 
     vectors = embed_texts(SentenceTransformerEncoder(), articles, mode=representation)
     cache.parent.mkdir(parents=True, exist_ok=True)

@@ -57,14 +57,14 @@ def build_catalogue(data_dir: Path, n: int, seed: int = 7) -> None:
     """n published articles, 12 related rows each, a few curations; no embeddings, no index."""
     from sqlalchemy import insert, select
 
-    from recommender import migrate
-    from recommender.articles import ArticleInput, upsert_articles
-    from recommender.db import make_engine, make_session_factory
-    from recommender.models import Article, Curation, RelatedItem, utcnow
+    from recommender.catalog.articles import ArticleInput, upsert_articles
     from recommender.settings import Settings
+    from recommender.storage import migrations
+    from recommender.storage.engine import make_engine, make_session_factory
+    from recommender.storage.schema import Article, Curation, RelatedItem, utcnow
 
     settings = Settings.from_env({"RELATED_DATA_DIR": str(data_dir)})
-    migrate.upgrade(settings.database_url)
+    migrations.upgrade(settings.database_url)
     rng = random.Random(seed)
     start = datetime(2023, 1, 1, tzinfo=UTC)
     items = []

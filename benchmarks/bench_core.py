@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import synthetic  # noqa: E402
 from recommender import migrate  # noqa: E402
-from recommender.cli import DEMO_DIR  # noqa: E402
-from recommender.db import make_engine, make_session_factory  # noqa: E402
-from recommender.encoder import BUNDLED_MODEL_ID  # noqa: E402
-from recommender.models import Article  # noqa: E402
+from recommender.cli.main import DEMO_DIR  # noqa: E402
+from recommender.embedding.encoder import BUNDLED_MODEL_ID  # noqa: E402
 from recommender.settings import Settings  # noqa: E402
+from recommender.storage.engine import make_engine, make_session_factory  # noqa: E402
+from recommender.storage.schema import Article  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -90,9 +90,9 @@ def cold_warm_changed(data_dir: Path) -> None:
 def import_dir(data_dir: Path, files: list[Path], *, as_site: bool = False) -> None:
     """Evaluation sets go through the eval loader (synthetic URLs, all published); the demo
     magazine through the site's own importer (its draft and unpublished article stay so)."""
-    from recommender.articles import upsert_articles
-    from recommender.evaluation import _prepare
-    from recommender.importing import import_file
+    from recommender.catalog.articles import upsert_articles
+    from recommender.catalog.importing import import_file
+    from recommender.jobs.evaluation import _prepare
 
     settings = Settings.from_env({"RELATED_DATA_DIR": str(data_dir)})
     migrate.upgrade(settings.database_url)
@@ -148,8 +148,8 @@ def main() -> None:
 
 
 def preview(work: Path, n: int) -> None:
-    from recommender.encoder import SentenceTransformerEncoder
-    from recommender.service import Draft, Recommender
+    from recommender.embedding.encoder import SentenceTransformerEncoder
+    from recommender.live.recommender import Draft, Recommender
 
     settings = Settings.from_env({"RELATED_DATA_DIR": str(work)})
     migrate.upgrade(settings.database_url)

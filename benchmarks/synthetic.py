@@ -12,8 +12,8 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from recommender.articles import ArticleInput, upsert_articles
-from recommender.models import Article, Embedding, utcnow
+from recommender.catalog.articles import ArticleInput, upsert_articles
+from recommender.storage.schema import Article, Embedding, utcnow
 
 SECTIONS = ["Asia", "Europe", "Americas", "Middle East", "Africa", "Global", "Economy", "Security"]
 TYPES = ["news", "news", "news", "analysis", "opinion", "review", "evergreen"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from recommender.db import make_engine
-from recommender.models import Base
 from recommender.settings import Settings
+from recommender.storage.engine import make_engine
+from recommender.storage.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

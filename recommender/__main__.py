@@ -1,5 +1,5 @@
 """``python -m recommender`` is the ``related-reading`` command."""
 
-from recommender.cli import main
+from recommender.cli.main import main
 
 raise SystemExit(main())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recommender.policy import RankingPolicy
+from recommender.ranking.policy import RankingPolicy
 
 PREFIX = "RELATED_"
 BUNDLED_MODEL = "bundled"

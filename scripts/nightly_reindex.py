@@ -13,7 +13,7 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from recommender.cli import main
+from recommender.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["reindex", *sys.argv[1:]]))

@@ -19,12 +19,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender import migrate
-from recommender.cli import DEMO_DIR
-from recommender.db import make_engine, make_session_factory
-from recommender.importing import import_file
-from recommender.service import Recommender
+from recommender.catalog.importing import import_file
+from recommender.cli.main import DEMO_DIR
+from recommender.live.recommender import Recommender
 from recommender.settings import Settings
+from recommender.storage import migrations
+from recommender.storage.engine import make_engine, make_session_factory
 from tests.fakes import FakeEncoder
 from web import create_app
 
@@ -61,7 +61,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def migrated_url(db_url: str) -> str:
-    migrate.upgrade(db_url)
+    migrations.upgrade(db_url)
     return db_url
 
 
@@ -81,7 +81,7 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'lite.db'}"
-    migrate.upgrade(url)
+    migrations.upgrade(url)
     return url
 
 
@@ -97,7 +97,7 @@ def sqlite_session(sqlite_url: str) -> Iterator[Session]:
 
 def load_demo(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     """Migrate and import the bundled demo magazine; the caller disposes of the engine."""
-    migrate.upgrade(settings.database_url)
+    migrations.upgrade(settings.database_url)
     eng = make_engine(settings.database_url)
     factory = make_session_factory(eng)
     with factory() as sess:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from recommender import users
-from recommender.models import Article
+from recommender.accounts import users
+from recommender.storage.schema import Article
 from tests.fakes import FakeEncoder
 
 EDITOR, PASSWORD = "ada", "correct horse battery"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from recommender.encoder import Vectors, normalize_rows
+from recommender.embedding.encoder import Vectors, normalize_rows
 
 _WORD = re.compile(r"[a-z]{3,}")
 

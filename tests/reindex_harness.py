@@ -16,9 +16,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import recommender.build as build
-import recommender.encoder as encoder
-from recommender.cli import main
+import recommender.embedding.encoder as encoder
+import recommender.jobs.build as build
+from recommender.cli.main import main
 from tests.fakes import FakeEncoder
 
 DELAY = float(os.environ.get("RR_TEST_ENCODE_DELAY", "0"))

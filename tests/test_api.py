@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from recommender.models import Article, Curation, RelatedItem, utcnow
+from recommender.storage.schema import Article, Curation, RelatedItem, utcnow
 from tests.conftest import WIDGET_ORIGIN
 from web.openapi import openapi_document
 

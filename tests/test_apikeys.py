@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from recommender import apikeys, migrate
-from recommender.apikeys import ApiKeyError, create_key, list_keys, revoke_key, verify_key
-from recommender.cli import main
-from recommender.models import ApiKey, utcnow
+from recommender.accounts import apikeys
+from recommender.accounts.apikeys import ApiKeyError, create_key, list_keys, revoke_key, verify_key
+from recommender.cli.main import main
+from recommender.storage import migrations
+from recommender.storage.schema import ApiKey, utcnow
 
 
 def test_a_created_key_is_long_random_and_stored_only_as_its_hash(session: Session) -> None:
@@ -30,10 +31,10 @@ def test_a_created_key_is_long_random_and_stored_only_as_its_hash(session: Sessi
 
 
 def test_the_plaintext_is_nowhere_in_the_sqlite_file(tmp_path: Path) -> None:
-    from recommender.db import make_engine, make_session_factory
+    from recommender.storage.engine import make_engine, make_session_factory
 
     url = f"sqlite:///{tmp_path / 'keys.db'}"
-    migrate.upgrade(url)
+    migrations.upgrade(url)
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
         key = create_key(session, "cms")

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender import migrate
-from recommender.articles import InvalidArticle, parse_article, upsert_articles
-from recommender.db import make_engine, make_session_factory
-from recommender.models import RelatedItem
-from recommender.service import Draft, Recommender
+from recommender.catalog.articles import InvalidArticle, parse_article, upsert_articles
+from recommender.live.recommender import Draft, Recommender
 from recommender.settings import Settings
+from recommender.storage import migrations
+from recommender.storage.engine import make_engine, make_session_factory
+from recommender.storage.schema import RelatedItem
 from tests.fakes import FakeEncoder
 
 
@@ -33,7 +33,7 @@ class RecordingEncoder(FakeEncoder):
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
     settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
-    migrate.upgrade(settings.database_url)
+    migrations.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     yield settings, make_session_factory(engine)
     engine.dispose()
@@ -94,7 +94,7 @@ def test_other_language_is_kept_apart(site: tuple[Settings, sessionmaker[Session
     Recommender(settings, factory, encoder=FakeEncoder()).reindex()
     with factory() as session:
         rows = session.execute(select(RelatedItem.article_id, RelatedItem.target_id)).all()
-    from recommender.models import Article
+    from recommender.storage.schema import Article
 
     with factory() as session:
         lang = {a.id: a.language for a in session.scalars(select(Article))}
@@ -103,7 +103,7 @@ def test_other_language_is_kept_apart(site: tuple[Settings, sessionmaker[Session
 
 def test_naive_datetimes_are_refused_by_the_storage_layer(
         site: tuple[Settings, sessionmaker[Session]]) -> None:
-    from recommender.models import Article
+    from recommender.storage.schema import Article
 
     _, factory = site
     with factory() as session:

@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from recommender.models import Article, RelatedItem
 from recommender.settings import Settings
+from recommender.storage.schema import Article, RelatedItem
 from web import create_app
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.models import Article, Embedding, IndexBuild, RelatedItem
-from recommender.service import Recommender
-from recommender.serving import find_article
+from recommender.live.recommender import Recommender
+from recommender.readers import find_article
 from recommender.settings import Settings
+from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem
 from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 

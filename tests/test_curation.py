@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from recommender import curation, policies
-from recommender.build import build_policy
-from recommender.models import Article, AuditEntry, Curation, RelatedItem, SavedPolicy, utcnow
-from recommender.policy import RankingPolicy
-from recommender.serving import related_for
+from recommender.catalog import curation
+from recommender.jobs.build import build_policy
+from recommender.ranking import saved
+from recommender.ranking.policy import RankingPolicy
+from recommender.readers import related_for
 from recommender.settings import Settings
+from recommender.storage.schema import Article, AuditEntry, Curation, RelatedItem, SavedPolicy, utcnow
 
 
 def _articles(session: Session, n: int = 6) -> list[Article]:
@@ -118,8 +119,8 @@ def test_remove_of_an_unknown_rule_is_an_error(session: Session) -> None:
 def test_current_policy_is_the_newest_saved_else_the_settings(session: Session) -> None:
     settings = Settings()
     assert build_policy(session, settings) == settings.ranking
-    policies.save_policy(session, RankingPolicy(semantic_weight=0.5), actor="ada", note="try")
-    policies.save_policy(session, RankingPolicy(semantic_weight=0.6), actor="bob")
+    saved.save_policy(session, RankingPolicy(semantic_weight=0.5), actor="ada", note="try")
+    saved.save_policy(session, RankingPolicy(semantic_weight=0.6), actor="bob")
     assert build_policy(session, settings).semantic_weight == 0.6
     assert session.query(SavedPolicy).count() == 2
     entry = session.query(AuditEntry).order_by(AuditEntry.id).first()

@@ -8,9 +8,9 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recommender.cli import DEMO_DIR
-from recommender.importing import import_file
-from recommender.models import Article
+from recommender.catalog.importing import import_file
+from recommender.cli.main import DEMO_DIR
+from recommender.storage.schema import Article
 
 
 def _records() -> list[dict[str, object]]:

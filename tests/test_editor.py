@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from recommender import users
-from recommender.models import Article, AuditEntry, Curation, SavedPolicy, utcnow
+from recommender.accounts import users
 from recommender.settings import Settings
+from recommender.storage.schema import Article, AuditEntry, Curation, SavedPolicy, utcnow
 from tests.editing import (
     EDITOR,
     PASSWORD,

@@ -67,7 +67,7 @@ def test_sign_in_pin_and_see_it_first_in_the_widget(served: tuple[str, Any],
     assert promote is not None, "no candidate below the cut to promote"
     promoted = int(promote.get_attribute("data-promote") or 0)
     with app.extensions["related"].session_factory() as session:
-        from recommender.models import Article
+        from recommender.storage.schema import Article
 
         promoted_external = session.get(Article, promoted).external_id
     promote.click()  # position 1 is preselected

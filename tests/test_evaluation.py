@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from recommender.cli import DEMO_DIR, main
-from recommender.evaluation import DatasetError, evaluate, read_dataset, relatedness_policy
-from recommender.metrics import (
+from recommender.cli.main import DEMO_DIR, main
+from recommender.jobs.evaluation import DatasetError, evaluate, read_dataset, relatedness_policy
+from recommender.jobs.ranking_metrics import (
     correlations,
     coverage,
     ndcg_at,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recommender.importing import ImportFailed, import_file
-from recommender.models import Article
+from recommender.catalog.importing import ImportFailed, import_file
+from recommender.storage.schema import Article
 
 
 def _record(n: int, **kw: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.encoder import normalize_rows
-from recommender.index import BuildCache, BuildError, IndexStore
-from recommender.lexical import LexicalModel
+from recommender.embedding.encoder import normalize_rows
+from recommender.index.builds import BuildCache, BuildError, IndexStore
+from recommender.ranking.lexical import LexicalModel
 
 
 def _write(store: IndexStore, build_id: str, n: int = 50, exact_max: int = 1000,

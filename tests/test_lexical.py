@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.lexical import LexicalModel, StemmedWords, lexical_text
-from recommender.names import name_words, names_in, with_countries
+from recommender.ranking.lexical import LexicalModel, StemmedWords, lexical_text
+from recommender.ranking.names import name_words, names_in, with_countries
 
 CATALOGUE = [
     "Markets rose. Analysts said the Bundesbank would hold rates while trade slowed.",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from recommender.db import make_engine
+from recommender.storage.engine import make_engine
 from web.memo import DataVersion, Rendered, ResponseMemo
 
 VALUE = Rendered(body=b"{}", etag='"e"')

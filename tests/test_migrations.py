@@ -7,9 +7,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from recommender import migrate
-from recommender.db import make_engine
-from recommender.models import Base
+from recommender.storage import migrations
+from recommender.storage.engine import make_engine
+from recommender.storage.schema import Base
 
 
 def _tables(url: str) -> set[str]:
@@ -21,17 +21,17 @@ def _tables(url: str) -> set[str]:
 
 
 def test_upgrade_and_downgrade_every_revision(db_url: str) -> None:
-    script = ScriptDirectory.from_config(migrate.alembic_config(db_url))
+    script = ScriptDirectory.from_config(migrations.alembic_config(db_url))
     revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
     assert revisions, "no migrations found"
     for rev in revisions:
-        migrate.upgrade(db_url, rev)
-        assert migrate.current(db_url) == rev
+        migrations.upgrade(db_url, rev)
+        assert migrations.current(db_url) == rev
     assert _tables(db_url) == set(Base.metadata.tables)
     for rev in reversed(revisions):
-        assert migrate.current(db_url) == rev
-        migrate.downgrade(db_url, "-1")
-    assert migrate.current(db_url) is None
+        assert migrations.current(db_url) == rev
+        migrations.downgrade(db_url, "-1")
+    assert migrations.current(db_url) is None
     assert _tables(db_url) == set()
 
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender import migrate
-from recommender.db import make_engine, make_session_factory
-from recommender.encoder import BUNDLED_MODEL_ID, SentenceTransformerEncoder
-from recommender.models import Article, Curation, RelatedItem
-from recommender.service import Draft, Recommender
-from recommender.serving import find_article
+from recommender.embedding.encoder import BUNDLED_MODEL_ID, SentenceTransformerEncoder
+from recommender.live.recommender import Draft, Recommender
+from recommender.readers import find_article
 from recommender.settings import Settings
+from recommender.storage import migrations
+from recommender.storage.engine import make_engine, make_session_factory
+from recommender.storage.schema import Article, Curation, RelatedItem
 from tests.conftest import load_demo
 
 pytestmark = pytest.mark.model
@@ -123,7 +123,7 @@ def test_publish_pin_and_withdraw_without_rebuild(
 
 def test_bad_text_has_defined_outcomes(tmp_path: Path, encoder: SentenceTransformerEncoder) -> None:
     settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
-    migrate.upgrade(settings.database_url)
+    migrations.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with factory() as session:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recommender.models import Article, Curation, Embedding, RelatedItem
+from recommender.storage.schema import Article, Curation, Embedding, RelatedItem
 
 
 def _article(n: int, **kw: object) -> Article:

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from recommender.catalog import active_curations, load_items, recent_by_section
-from recommender.lists import rank_page
-from recommender.models import Article, Curation, RelatedItem
-from recommender.policy import RankingPolicy
-from recommender.service import Recommender
+from recommender.catalog.items import active_curations, load_items, recent_by_section
+from recommender.live.recommender import Recommender
+from recommender.ranking.lists import rank_page
+from recommender.ranking.policy import RankingPolicy
 from recommender.settings import Settings
+from recommender.storage.schema import Article, Curation, RelatedItem
 from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 

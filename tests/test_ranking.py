@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from recommender.policy import RankingPolicy
-from recommender.ranking import (
+from recommender.ranking.policy import RankingPolicy
+from recommender.ranking.stages import (
     Candidate,
     ItemInfo,
     apply_curation,

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from recommender.cli import main
-from recommender.db import make_engine, make_session_factory
-from recommender.index import IndexStore
-from recommender.locking import file_lock
-from recommender.models import Article, Embedding, RelatedItem
-from recommender.service import Recommender
+from recommender.cli.main import main
+from recommender.index.builds import IndexStore
+from recommender.live.recommender import Recommender
 from recommender.settings import Settings
+from recommender.storage.engine import make_engine, make_session_factory
+from recommender.storage.locks import file_lock
+from recommender.storage.schema import Article, Embedding, RelatedItem
 from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 
@@ -217,7 +217,7 @@ def test_disk_full(site: dict[str, str], tmp_path: Path) -> None:
 
 def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import recommender.build as build
+    import recommender.jobs.build as build
 
     settings = _settings(site)
     engine = make_engine(settings.database_url)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from recommender.policy import RankingPolicy
+from recommender.ranking.policy import RankingPolicy
 from recommender.settings import Settings, SettingsError
 
 

@@ -13,19 +13,19 @@ from scipy import sparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.encoder import normalize_rows
-from recommender.lexical import LexicalModel
-from recommender.models import Article
-from recommender.policy import RankingPolicy
-from recommender.service import Recommender
-from recommender.settings import Settings
-from recommender.smoothing import (
+from recommender.embedding.encoder import normalize_rows
+from recommender.live.recommender import Recommender
+from recommender.ranking.lexical import LexicalModel
+from recommender.ranking.policy import RankingPolicy
+from recommender.ranking.smoothing import (
     CENTRE_MIN_ARTICLES,
     Pool,
     Smoothing,
     smooth_catalogue,
     smooth_rows,
 )
+from recommender.settings import Settings
+from recommender.storage.schema import Article
 from tests.conftest import load_demo
 from tests.fakes import FakeEncoder
 

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recommender import cli
-from recommender.articles import parse_article, upsert_articles
-from recommender.db import make_engine
-from recommender.models import Article
-from recommender.sources import SourceError, sync_source
-from recommender.sources.feeds import short_dek
-from recommender.sources.wordpress import post_to_record
+from recommender.catalog.articles import parse_article, upsert_articles
+from recommender.catalog.sources import SourceError, sync_source
+from recommender.catalog.sources.feeds import short_dek
+from recommender.catalog.sources.wordpress import post_to_record
+from recommender.cli import main as cli
+from recommender.storage.engine import make_engine
+from recommender.storage.schema import Article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 WP_PATH = "/wp-json/wp/v2/posts"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.urls import InvalidURL, normalize_url
+from recommender.catalog.urls import InvalidURL, normalize_url
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from recommender import cli, cli_users, passwords, users
-from recommender.models import LoginAttempt, User, utcnow
+from recommender.accounts import passwords, users
+from recommender.cli import main as cli
+from recommender.cli import users as cli_users
+from recommender.storage.schema import LoginAttempt, User, utcnow
 
 
 def test_hashes_are_salted_scrypt_and_verify_in_constant_time() -> None:

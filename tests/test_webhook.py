@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from recommender.apikeys import create_key, revoke_key
-from recommender.cli import DEMO_DIR
-from recommender.models import Article, AuditEntry, RelatedItem
-from recommender.service import Recommender
+from recommender.accounts.apikeys import create_key, revoke_key
+from recommender.cli.main import DEMO_DIR
+from recommender.live.recommender import Recommender
 from recommender.settings import Settings
+from recommender.storage.schema import Article, AuditEntry, RelatedItem
 from tests.conftest import WIDGET_ORIGIN
 from tests.fakes import FakeEncoder
 from web import create_app
@@ -326,7 +326,7 @@ def test_browsers_get_no_cors_even_from_the_widget_origin(hook: Hook) -> None:
 
 
 def test_last_used_is_recorded(hook: Hook) -> None:
-    from recommender.models import ApiKey
+    from recommender.storage.schema import ApiKey
 
     hook.post(NEW_ARTICLE)
     with _session(hook.app) as session:

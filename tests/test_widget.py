@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from recommender.models import Article, RelatedItem
+from recommender.storage.schema import Article, RelatedItem
 from tests.conftest import WIDGET_ORIGIN
 from web import create_app
 from web.widget import safe_href

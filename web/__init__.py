@@ -2,7 +2,7 @@
 
 Only the factory lives here, and it imports its parts inside, so ``import web`` builds nothing and
 loads no heavy library: gunicorn's master, the CLI and tests import it for free. The reader's path
-is pure SQL (``recommender.serving``); the model and FAISS are never loaded by these views.
+is pure SQL (``recommender.readers``); the model and FAISS are never loaded by these views.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from recommender.serving import RelatedList, Teaser
+from recommender.readers import RelatedList, Teaser
 from web import db, lookup, params, request_ids
 from web.caching import cached_response
 from web.openapi import openapi_document

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.db import make_engine, make_session_factory
-from recommender.service import Recommender
+from recommender.live.recommender import Recommender
 from recommender.settings import Settings
+from recommender.storage.engine import make_engine, make_session_factory
 
 EXTENSION = "related"
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from datetime import datetime
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from recommender.catalog import live_clause
-from recommender.models import Article, utcnow
-from recommender.serving import ArticleNotFound, find_article
-from recommender.text import read_label, read_minutes
+from recommender.catalog.items import live_clause
+from recommender.catalog.text import read_label, read_minutes
+from recommender.readers import ArticleNotFound, find_article
+from recommender.storage.schema import Article, utcnow
 from web import db, params
 from web.errors import ApiError
 

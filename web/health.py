@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from recommender.index import META_FILE, IndexStore
+from recommender.index.builds import META_FILE, IndexStore
 from web import db, metrics
 
 bp = Blueprint("health", __name__)

@@ -1,7 +1,7 @@
 """The CMS's publish webhook: ``POST /api/v1/articles`` and ``DELETE /api/v1/articles/<id>``.
 
 Thin on purpose: authenticate (``Authorization: Bearer <key>``), read a bounded JSON body, and
-hand it to ``recommender.publishing``, which validates everything, stores, refreshes every list
+hand it to ``recommender.live.publishing``, which validates everything, stores, refreshes every list
 the articles enter or leave and commits before this view answers. Processing is synchronous, so
 when the response arrives the change is already on the site. The encoder is loaded by the first
 publish in each worker (about 10 s with the bundled model); the readers' path never loads it.
@@ -17,8 +17,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from recommender import publishing
-from recommender.apikeys import verify_key
+from recommender.accounts.apikeys import verify_key
+from recommender.live import publishing
 from web import db, params
 from web.errors import ApiError
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from flask import Flask, current_app
 
-from recommender.serving import ArticleNotFound, RelatedList, find_article
+from recommender.readers import ArticleNotFound, RelatedList, find_article
 from web import db, metrics
 from web.caching import make_etag
 from web.errors import ApiError

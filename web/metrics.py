@@ -66,7 +66,7 @@ class CatalogueCollector(Collector):
         yield age
         articles = GaugeMetricFamily("related_articles", "Articles stored, by status",
                                      labels=["status"])
-        from recommender.models import Article
+        from recommender.storage.schema import Article
 
         try:
             with resources.session_factory() as session:

@@ -10,7 +10,7 @@ import re
 
 from flask import request
 
-from recommender.urls import InvalidURL, normalize_url
+from recommender.catalog.urls import InvalidURL, normalize_url
 from web.errors import ApiError
 
 DEFAULT_K = 3

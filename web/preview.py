@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from recommender.apikeys import verify_key
-from recommender.drafts import DraftError, parse_draft
-from recommender.service import Explained
+from recommender.accounts.apikeys import verify_key
+from recommender.live.drafts import DraftError, parse_draft
+from recommender.live.recommender import Explained
 from web import db
 from web.editor.guard import csrf_ok, current_editor
 from web.editor.present import present

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, render_template
 
-from recommender.serving import RelatedList
+from recommender.readers import RelatedList
 from web import db, lookup, params
 from web.caching import cached_response, make_etag
 

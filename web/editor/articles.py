@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from recommender import curation, finding
-from recommender.models import Article
-from recommender.service import Recommender
+from recommender.catalog import curation, finding
+from recommender.live.recommender import Recommender
+from recommender.storage.schema import Article
 from web import db
 from web.editor import forms
 from web.editor.guard import bp, current_editor

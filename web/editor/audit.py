@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlalchemy import select
 
-from recommender import curation
-from recommender.models import Article
+from recommender.catalog import curation
+from recommender.storage.schema import Article
 from web import db
 from web.editor.guard import bp
 

@@ -1,6 +1,6 @@
 """Signing in and out.
 
-Failures are counted per (name, address) in the database (``recommender.users``), so the limit
+Failures are counted per (name, address) in the database (``recommender.accounts.users``), so the limit
 holds across gunicorn workers; a locked-out pair is refused before its password is even checked.
 The session is cleared on sign-in, so a token planted before sign-in is worthless after it.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from recommender import users
+from recommender.accounts import users
 from web import db
 from web.editor.guard import bp, csrf_token, current_editor, safe_next
 

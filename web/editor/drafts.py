@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlalchemy import select
 
-from recommender.drafts import CONTENT_TYPES, DraftError, parse_draft
-from recommender.models import Article
+from recommender.live.drafts import CONTENT_TYPES, DraftError, parse_draft
+from recommender.storage.schema import Article
 from web import db
 from web.editor.guard import bp
 from web.editor.present import present

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
 
-from recommender.users import get_user
+from recommender.accounts.users import get_user
 from web import db
 from web.editor.present import SHORT, SIGNALS
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from recommender import finding, policies
-from recommender.policy import RankingPolicy
+from recommender.catalog import finding
+from recommender.ranking import saved
+from recommender.ranking.policy import RankingPolicy
 from web import db
 from web.editor import forms
 from web.editor.guard import bp, current_editor
@@ -44,7 +45,7 @@ def _render(current: RankingPolicy, shown: RankingPolicy, status: int = 200,
             **extra: Any) -> tuple[str, int]:
     session = db.get_session()
     return render_template("editor/policy.html", current=current, shown=shown, weights=WEIGHTS,
-                           history=policies.history(session, 10),
+                           history=saved.history(session, 10),
                            article_ref=extra.pop("article_ref", request.values.get("article", "")),
                            note=forms.text("note") if request.method == "POST" else "",
                            **extra), status
@@ -68,7 +69,7 @@ def policy_submit() -> Response | tuple[str, int]:
     except (forms.FormError, ValueError) as exc:
         return _render(current, current, 422, error=str(exc))
     if request.form.get("action") == "save":
-        record = policies.save_policy(session, proposed, actor=current_editor() or "",
+        record = saved.save_policy(session, proposed, actor=current_editor() or "",
                                       note=forms.text("note"))
         flash(f"Saved as policy #{record.id}: the next build (and every live ranking) uses it.",
               "ok")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recommender.models import Article
-from recommender.service import Explained, Explanation
+from recommender.live.recommender import Explained, Explanation
+from recommender.storage.schema import Article
 
 # (key, label, what it means) in the order the pipeline applies them
 SIGNALS: tuple[tuple[str, str, str], ...] = (

@@ -1,0 +1,231 @@
+"""Validating incoming articles and upserting them by CMS id.
+
+Every source (files, feeds, the publish webhook) produces plain dicts; this module is the one
+place that decides what a valid article is and how a re-sent article updates the stored one, so
+re-importing is idempotent everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recommender.catalog import text as textutil
+from recommender.catalog.urls import InvalidURL, normalize_url
+from recommender.storage.schema import STATUSES, Article, utcnow
+
+MAX_BODY_CHARS = 1_000_000
+_TYPE_ALIASES = {"book review": "review", "book-review": "review", "book talk": "review",
+                 "explainer": "evergreen", "evergreen explainer": "evergreen"}
+
+
+class InvalidArticle(ValueError):
+    """An incoming record is not a valid article; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    """A validated, cleaned article ready to upsert."""
+
+    external_id: str
+    url: str
+    title: str
+    dek: str
+    body: str
+    authors: list[str]
+    tags: list[str]
+    section: str
+    content_type: str
+    language: str
+    status: str
+    published_at: datetime | None
+    updated_at: datetime | None
+    image: str | None
+    # False when the record had no published_at and "now" was filled in: re-sending it must not
+    # move an already-live article's date (or every repeat would be an update).
+    dated: bool = True
+
+    @property
+    def content_hash(self) -> str:
+        return textutil.content_hash(self.title, self.dek, self.body)
+
+
+@dataclass
+class UpsertResult:
+    """Which stored articles an upsert touched, so lists can be refreshed for exactly those."""
+
+    added: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[int]:
+        return self.added + self.updated
+
+
+def parse_datetime(value: Any, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidArticle(f"{name}: expected an ISO 8601 date, got {text[:40]!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _string_list(value: Any, name: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        items = value.replace("|", ";").split(";")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise InvalidArticle(f"{name}: expected a list of strings")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str | int | float):
+            raise InvalidArticle(f"{name}: expected a list of strings")
+        cleaned = textutil.clean_line(str(item))[:200]
+        if cleaned and cleaned not in out:
+            out.append(cleaned)
+    return out
+
+
+def _optional_str(value: Any, name: str, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise InvalidArticle(f"{name}: expected a string")
+    return textutil.clean_line(str(value))[:limit]
+
+
+def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> ArticleInput:
+    """Validate and clean one record, or raise :class:`InvalidArticle` naming the field."""
+    if not isinstance(record, Mapping):
+        raise InvalidArticle("expected an object with id, url and title")
+    moment = now or utcnow()
+    raw_id = record.get("id")
+    if raw_id is None or not isinstance(raw_id, str | int) or not str(raw_id).strip():
+        raise InvalidArticle("id: required (a non-empty string)")
+    external_id = str(raw_id).strip()
+    if len(external_id) > 255:
+        raise InvalidArticle("id: longer than 255 characters")
+    try:
+        url = normalize_url(str(record.get("url") or ""))
+    except InvalidURL as exc:
+        raise InvalidArticle(f"url: {exc}") from None
+    title = _optional_str(record.get("title"), "title", 1000)
+    if not title:
+        raise InvalidArticle("title: required (non-empty text)")
+    raw_body = record.get("body")
+    if raw_body is not None and not isinstance(raw_body, str | bytes):
+        raise InvalidArticle("body: expected a string")
+    body = textutil.clean_text(raw_body)
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidArticle(f"body: longer than {MAX_BODY_CHARS} characters")
+    status = str(record.get("status") or "published").strip().lower()
+    if status not in STATUSES:
+        raise InvalidArticle(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    published_at = parse_datetime(record.get("published_at"), "published_at")
+    dated = published_at is not None
+    if status == "published" and published_at is None:
+        published_at = moment  # published with no date: live from now on
+    if status == "published" and published_at is not None and published_at > moment:
+        status = "scheduled"
+    if status == "scheduled" and published_at is None:
+        raise InvalidArticle("published_at: required for a scheduled article")
+    content_type = _optional_str(record.get("content_type"), "content_type", 32).lower() or "news"
+    image = _optional_str(record.get("image"), "image", 2048) or None
+    return ArticleInput(
+        external_id=external_id,
+        url=url,
+        title=title,
+        dek=_optional_str(record.get("dek"), "dek", 2000),
+        body=body,
+        authors=_string_list(record.get("authors"), "authors"),
+        tags=[t.lower() for t in _string_list(record.get("tags"), "tags")],
+        section=_optional_str(record.get("section"), "section", 255),
+        content_type=_TYPE_ALIASES.get(content_type, content_type),
+        language=(_optional_str(record.get("language"), "language", 16).lower() or "en"),
+        status=status,
+        published_at=published_at,
+        updated_at=parse_datetime(record.get("updated_at"), "updated_at"),
+        image=image,
+        dated=dated,
+    )
+
+
+def _apply(article: Article, item: ArticleInput) -> bool:
+    """Copy the input onto the stored row; True if anything changed."""
+    published_at = item.published_at
+    if (not item.dated and item.status == "published" and article.status == "published"
+            and article.published_at is not None and published_at is not None
+            and article.published_at <= published_at):
+        published_at = article.published_at  # already live: it went live when first received
+    values: dict[str, Any] = {
+        "url": item.url, "title": item.title, "dek": item.dek, "body": item.body,
+        "authors": item.authors, "tags": item.tags, "section": item.section,
+        "content_type": item.content_type, "language": item.language, "status": item.status,
+        "published_at": published_at, "updated_at": item.updated_at, "image": item.image,
+        "word_count": textutil.word_count(item.body), "content_hash": item.content_hash,
+    }
+    changed = False
+    for name, value in values.items():
+        if getattr(article, name) != value:
+            setattr(article, name, value)
+            changed = True
+    return changed
+
+
+def upsert_articles(session: Session, items: Iterable[ArticleInput]) -> UpsertResult:
+    """Insert new articles and update changed ones in place, keyed by CMS id (no commit)."""
+    batch = list(items)
+    result = UpsertResult()
+    existing: dict[str, Article] = {}
+    ids = [i.external_id for i in batch]
+    for start in range(0, len(ids), 500):
+        rows = session.scalars(select(Article).where(Article.external_id.in_(ids[start:start + 500])))
+        existing.update({a.external_id: a for a in rows})
+    new_articles: list[Article] = []
+    for item in batch:
+        article = existing.get(item.external_id)
+        if article is None:
+            article = Article(external_id=item.external_id)
+            _apply(article, item)
+            session.add(article)
+            existing[item.external_id] = article
+            new_articles.append(article)
+        elif _apply(article, item):
+            result.updated.append(article.id)
+        else:
+            result.unchanged.append(article.id)
+    session.flush()
+    result.added.extend(a.id for a in new_articles)
+    return result
+
+
+def find_url_conflicts(session: Session, items: list[ArticleInput]) -> dict[str, str]:
+    """URLs in ``items`` already stored under another CMS id: {external_id: other id}."""
+    urls = {i.url: i.external_id for i in items}
+    conflicts: dict[str, str] = {}
+    keys = list(urls)
+    for start in range(0, len(keys), 500):
+        rows = session.execute(
+            select(Article.url, Article.external_id).where(Article.url.in_(keys[start:start + 500]))
+        )
+        for url, other in rows:
+            if urls[url] != other:
+                conflicts[urls[url]] = other
+    return conflicts

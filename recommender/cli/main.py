@@ -1,0 +1,218 @@
+"""The ``related-reading`` command: thin argument parsing over the library.
+
+Each subcommand returns an exit code; bad input is a message on stderr and a non-zero exit,
+never a traceback (exit 2 for bad input or settings, 1 for a failed operation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from recommender.settings import Settings, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_DIR = Path(__file__).resolve().parents[1] / "demo_data"
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _error(message: str) -> None:
+    print(f"related-reading: error: {message}", file=sys.stderr)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.storage import migrations
+
+    if args.action == "upgrade":
+        migrations.upgrade(settings.database_url, args.revision or "head")
+    elif args.action == "downgrade":
+        migrations.downgrade(settings.database_url, args.revision or "-1")
+    print(f"database at revision {migrations.current(settings.database_url) or 'base'}")
+    return EXIT_OK
+
+
+def _session(settings: Settings):  # type: ignore[no-untyped-def]
+    from recommender.storage.engine import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.database_url))()
+
+
+def _source_options(args: argparse.Namespace) -> tuple[list[str], datetime | None]:
+    """--source specs (checked before anything is fetched) and --since, or ValueError."""
+    sources: list[str] = getattr(args, "sources", None) or []
+    if not args.files and not sources:
+        raise ValueError("import needs FILE... or --source SPEC")
+    for spec in sources:
+        from recommender.catalog.sources import parse_spec
+
+        parse_spec(spec)
+    since = getattr(args, "since", None)
+    try:
+        return sources, datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise ValueError(f"--since: expected an ISO 8601 date, got {since!r}") from None
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from recommender.catalog.importing import ImportFailed, import_file
+
+    paths = [Path(p) for p in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        _error(f"no such file: {', '.join(missing)}")
+        return EXIT_USAGE
+    try:
+        sources, since = _source_options(args)
+    except ValueError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    started = time.perf_counter()
+    totals: dict[str, int] = {}
+    with _session(settings) as session:
+        for path in paths:
+            try:
+                report = import_file(session, path, fmt=args.format, skip_invalid=args.skip_invalid)
+            except ImportFailed as exc:
+                session.rollback()
+                for err in exc.errors:
+                    print(f"invalid: {err}", file=sys.stderr)
+                _error(f"{path}: {exc}; fix the rows or pass --skip-invalid")
+                return EXIT_USAGE
+            except ValueError as exc:
+                session.rollback()
+                _error(str(exc))
+                return EXIT_USAGE
+            for err in report.skipped:
+                print(f"skipped: {err}", file=sys.stderr)
+            for key, value in report.summary().items():
+                totals[key] = totals.get(key, 0) + value
+        for spec in sources:
+            from recommender.catalog.sources import SourceError, sync_source
+
+            try:
+                synced = sync_source(session, spec, since=since,
+                                     withdraw_missing=args.withdraw_missing)
+            except SourceError as exc:
+                session.rollback()
+                _error(f"{exc}; nothing imported")
+                return EXIT_FAILED
+            except ValueError as exc:
+                session.rollback()
+                _error(str(exc))
+                return EXIT_USAGE
+            for where, reason in synced.skipped:
+                print(f"skipped: {where}: {reason}", file=sys.stderr)
+            for key, value in synced.summary().items():
+                totals[key] = totals.get(key, 0) + value
+        session.commit()
+    totals["seconds"] = round(time.perf_counter() - started, 2)  # type: ignore[assignment]
+    print(json.dumps(totals))
+    return EXIT_OK
+
+
+def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate and import the bundled demo articles (what the README's demo command runs)."""
+    from recommender.storage import migrations
+
+    migrations.upgrade(settings.database_url)
+    files = sorted(str(p) for p in DEMO_DIR.glob("*.jsonl"))
+    return cmd_import(argparse.Namespace(files=files, format="jsonl", skip_invalid=False),
+                      settings)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API, the widget and the demo site with gunicorn (see ``web.server``)."""
+    if args.workers < 1 or args.threads < 1:
+        _error("--workers and --threads must be at least 1")
+        return EXIT_USAGE
+    from web.server import serve
+
+    return serve(settings, args.bind, args.workers, args.threads, access_log=args.access_log)
+
+
+def _register_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="serve the API, the widget and the demo site (gunicorn)")
+    serve.add_argument("--bind", default="127.0.0.1:8000", metavar="HOST:PORT")
+    serve.add_argument("--workers", type=int, default=2, metavar="N",
+                       help="worker processes (default 2)")
+    serve.add_argument("--threads", type=int, default=4, metavar="T",
+                       help="threads per worker (default 4)")
+    serve.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    serve.set_defaults(handler=cmd_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="related-reading", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="migrate the database")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", help="target revision (default: head / -1)")
+    db.set_defaults(handler=cmd_db)
+
+    imp = sub.add_parser("import", help="import articles from JSON Lines or CSV files, feeds, "
+                                        "WordPress or sitemaps")
+    imp.add_argument("files", nargs="*", metavar="FILE")
+    imp.add_argument("--format", choices=["jsonl", "csv"], help="default: from the extension")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="import the valid rows and list the skipped ones")
+    imp.add_argument("--source", action="append", dest="sources", metavar="SPEC",
+                     help="rss:|atom:|wordpress:|sitemap: followed by a URL or path (repeatable)")
+    imp.add_argument("--since", metavar="ISO", help="--source: only what changed since then")
+    imp.add_argument("--withdraw-missing", action="store_true",
+                     help="full wordpress/sitemap sync: unpublish stored articles no longer listed")
+    imp.set_defaults(handler=cmd_import)
+
+    demo = sub.add_parser("demo-load", help="migrate and import the bundled demo articles")
+    demo.set_defaults(handler=cmd_demo_load)
+    for register in _EXTENSIONS:
+        register(sub)
+    return parser
+
+
+# Later modules add subcommands here (reindex, eval, serve, users, keys) without growing this file.
+_EXTENSIONS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _error(f"bad setting: {exc}")
+        return EXIT_USAGE
+    handler: Handler = args.handler
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            _error(f"database unreachable or failing ({settings.database_url.split('@')[-1]}): "
+                   f"{exc.orig}")
+            return EXIT_FAILED
+        raise
+
+
+def _register_jobs() -> None:
+    from recommender.cli import jobs as cli_jobs
+    from recommender.cli import keys as cli_keys
+    from recommender.cli import users as cli_users
+
+    _EXTENSIONS.append(cli_jobs.register)
+    _EXTENSIONS.append(_register_serve)
+    _EXTENSIONS.append(cli_users.register)
+    _EXTENSIONS.append(cli_keys.register)
+
+
+_register_jobs()

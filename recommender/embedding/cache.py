@@ -1,0 +1,97 @@
+"""The embedding cache: one vector per (article, model), valid while its content hash matches.
+
+This is what makes the nightly job incremental: unchanged text is never embedded again, and a
+model change re-embeds everything instead of mixing two models in one index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from recommender.embedding.encoder import Encoder, Vectors
+from recommender.embedding.representation import embed_texts
+from recommender.storage.schema import Article, Embedding, utcnow
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class EmbedReport:
+    embedded: int
+    skipped: int
+
+
+def stale_articles(session: Session, model_id: str, article_ids: Sequence[int] | None = None
+                   ) -> list[Article]:
+    """Articles with no embedding for this model, or one computed from older text."""
+    query = (select(Article)
+             .outerjoin(Embedding, (Embedding.article_id == Article.id)
+                        & (Embedding.model_id == model_id))
+             .where((Embedding.id.is_(None)) | (Embedding.content_hash != Article.content_hash))
+             .order_by(Article.id))
+    if article_ids is not None:
+        query = query.where(Article.id.in_(list(article_ids)))
+    return list(session.scalars(query))
+
+
+def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[int] | None = None,
+                  batch_size: int = 64, progress: Progress | None = None,
+                  commit_batches: bool = False) -> EmbedReport:
+    """Embed every article whose cached vector is missing or stale; returns how many.
+
+    With ``commit_batches`` each batch is committed as it finishes, so a killed run keeps the
+    vectors already paid for and the next run resumes where it stopped.
+    """
+    todo = stale_articles(session, encoder.model_id, article_ids)
+    total = 0
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start:start + batch_size]
+        vectors = embed_texts(encoder, [(a.title, a.dek, a.body) for a in batch])
+        store_vectors(session, encoder.model_id, batch, vectors)
+        if commit_batches:
+            session.commit()
+        total += len(batch)
+        if progress:
+            progress(len(batch))
+    checked = len(article_ids) if article_ids is not None else total
+    return EmbedReport(embedded=total, skipped=max(0, checked - total))
+
+
+def store_vectors(session: Session, model_id: str, articles: Sequence[Article],
+                  vectors: Vectors) -> None:
+    ids = [a.id for a in articles]
+    session.execute(delete(Embedding).where(Embedding.model_id == model_id,
+                                            Embedding.article_id.in_(ids)))
+    session.add_all(
+        Embedding(article_id=a.id, model_id=model_id, content_hash=a.content_hash,
+                  dimension=int(v.shape[0]), vector=np.asarray(v, dtype=np.float32).tobytes(),
+                  created=utcnow())
+        for a, v in zip(articles, vectors, strict=True)
+    )
+    session.flush()
+
+
+def load_vectors(session: Session, model_id: str, article_ids: Iterable[int] | None = None, *,
+                 created_after: datetime | None = None) -> tuple[np.ndarray, Vectors]:
+    """(article ids, matrix) of current embeddings for this model, ordered by article id."""
+    query = (select(Embedding.article_id, Embedding.vector, Embedding.dimension)
+             .join(Article, Article.id == Embedding.article_id)
+             .where(Embedding.model_id == model_id,
+                    Embedding.content_hash == Article.content_hash)
+             .order_by(Embedding.article_id))
+    if article_ids is not None:
+        query = query.where(Embedding.article_id.in_(list(article_ids)))
+    if created_after is not None:
+        query = query.where(Embedding.created >= created_after)
+    rows = session.execute(query).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+    return ids, matrix.reshape(len(rows), rows[0][2]).copy()

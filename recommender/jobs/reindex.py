@@ -1,0 +1,166 @@
+"""The nightly reindex: sync sources, embed what changed, build, recompute lists, flip, prune.
+
+Meant for cron: one run at a time (a second exits at once with its own code), a progress bar on
+a terminal and plain log lines otherwise, and one JSON summary as the last line printed. Any
+failure exits non-zero with the previous build still serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from recommender.catalog.items import LIVE_STATUSES
+from recommender.embedding.cache import stale_articles
+from recommender.embedding.encoder import Encoder
+from recommender.jobs.build import BuildReport, ProgressFactory, peak_rss_mb
+from recommender.live.recommender import Recommender
+from recommender.settings import Settings
+from recommender.storage.locks import file_lock
+from recommender.storage.schema import Article, IndexBuild, utcnow
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try later"
+SYNC_OVERLAP = timedelta(hours=1)
+REBUILD_SHARE = 0.05
+REBUILD_AFTER = timedelta(days=7)  # re-ask sources a little before the last run: clocks drift
+log = logging.getLogger("related_reading.reindex")
+
+
+@dataclass
+class Summary:
+    """The JSON line cron mail and monitoring read."""
+
+    status: str = "ok"
+    mode: str = "build"  # build | incremental | unchanged | dry-run
+    seen: int = 0
+    added: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    embedded: int = 0
+    skipped: int = 0
+    build_id: str | None = None
+    lists: int = 0
+    index_kind: str | None = None
+    dry_run: bool = False
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _last_success(session: Session) -> Any:
+    return session.scalar(select(func.max(IndexBuild.started)).where(IndexBuild.status == "ready"))
+
+
+def sync_sources(session: Session, sources: Sequence[str], *, full: bool, summary: Summary,
+                 commit: bool = True) -> None:
+    """Each source all-or-nothing, committed on its own: one failing feed loses nothing else."""
+    from recommender.catalog.sources import sync_source
+
+    last = None if full else _last_success(session)
+    since = last - SYNC_OVERLAP if last is not None else None
+    for spec in sources:
+        log.info("syncing %s%s", spec, f" (changes since {since:%Y-%m-%d %H:%M})" if since else "")
+        withdraw = full and not spec.startswith(("rss:", "atom:"))
+        report = sync_source(session, spec, since=since, withdraw_missing=withdraw)
+        if commit:
+            session.commit()
+        counts = report.summary()
+        summary.seen += counts["seen"]
+        summary.added += counts["added"]
+        summary.updated += counts["updated"]
+        summary.withdrawn += counts["withdrawn"]
+        summary.skipped += counts["skipped"]
+        for where, reason in report.skipped:
+            log.warning("skipped %s: %s", where, reason)
+
+
+def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Encoder, *,
+        full: bool = False, dry_run: bool = False, sources: Sequence[str] | None = None,
+        progress: ProgressFactory | None = None) -> Summary:
+    """One locked reindex; raises LockBusy, or the failure (previous build still serving)."""
+    started = time.perf_counter()
+    summary = Summary(dry_run=dry_run)
+    with file_lock(settings.index_dir / "reindex.lock", blocking=False):
+        with session_factory() as session:
+            session.execute(text("SELECT 1"))  # fail fast, before any work, if the DB is down
+            if dry_run:
+                _dry_run(session, encoder, sources or (), summary)
+                session.rollback()
+            else:
+                sync_sources(session, sources or (), full=full, summary=summary)
+        if dry_run:
+            summary.mode = "dry-run"
+        else:
+            recommender = Recommender(settings, session_factory, encoder=encoder)
+            with session_factory() as session:
+                summary.mode, changed = plan(session, recommender, full=full)
+                summary.seen = max(summary.seen, _count(session))
+                if summary.mode != "build":
+                    meta = recommender.store.current_meta() or {}
+                    summary.build_id = meta.get("build_id")
+                    summary.index_kind = meta.get("index_kind")
+                if summary.mode == "incremental":
+                    log.info("%d articles changed since the last build: updating their lists",
+                             len(changed))
+                    refreshed = recommender.refresh(session, changed)
+                    summary.embedded, summary.lists = refreshed.embedded, len(refreshed.lists_updated)
+            if summary.mode == "build":
+                report: BuildReport = recommender.reindex(full=full, progress=progress)
+                summary.embedded, summary.build_id = report.embedded, report.build_id
+                summary.lists, summary.index_kind = report.lists, report.index_kind
+                summary.timings = report.seconds
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.peak_rss_mb = peak_rss_mb()
+    return summary
+
+
+def _count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Article)) or 0
+
+
+def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str, list[int]]:
+    """Rebuild only when it pays: ("build" | "incremental" | "unchanged", changed article ids).
+
+    A rebuild with nothing changed is pure cost, and a few changed articles are cheaper to slot
+    into the existing lists (the same path as a publish) than to rebuild 10,000 lists. A full
+    build still happens when asked (--full), for a new model, for a ranking policy other than the
+    build's (saved by editors, or changed in the settings or by an upgrade's defaults), when
+    more than REBUILD_SHARE of the catalogue changed, or when the build is older than
+    REBUILD_AFTER (so the brute-force delta stays small).
+    """
+    meta = recommender.store.current_meta()
+    if full or meta is None or meta.get("model_id") != recommender.encoder.model_id:
+        return "build", []
+    snapshot = datetime.fromisoformat(meta["snapshot"])
+    now = utcnow()
+    if now - snapshot > REBUILD_AFTER:
+        return "build", []
+    if meta.get("policy") != recommender.policy(session).to_dict():
+        return "build", []  # stored lists and smoothing follow the build's policy: stale
+    changed = sorted(set(session.scalars(select(Article.id).where(
+        (Article.modified >= snapshot)
+        | (Article.status.in_(LIVE_STATUSES) & (Article.published_at >= snapshot)
+           & (Article.published_at <= now))))))  # scheduled articles that went live
+    if not changed:
+        return "unchanged", []
+    if len(changed) > REBUILD_SHARE * max(1, _count(session)):
+        return "build", []
+    return "incremental", changed
+
+
+def _dry_run(session: Session, encoder: Encoder, sources: Sequence[str], summary: Summary) -> None:
+    """What a run would do: sources synced into a transaction the caller rolls back."""
+    sync_sources(session, sources, full=False, summary=summary, commit=False)
+    session.flush()
+    summary.embedded = len(stale_articles(session, encoder.model_id))

@@ -1,0 +1,233 @@
+"""Publishing and withdrawing articles pushed by a CMS: validate all, store, refresh the lists.
+
+The publish webhook (``web.ingest``) is a thin layer over this module, so the rules live in the
+library: a request is all-or-nothing (every problem is reported and nothing is stored if any item
+is invalid), an unchanged article costs no refresh (repeating a request changes nothing), and the
+articles, the lists they enter or leave and the audit entries commit in one transaction under the
+writer lock, before the caller answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recommender.catalog.articles import (
+    ArticleInput,
+    InvalidArticle,
+    find_url_conflicts,
+    parse_article,
+    upsert_articles,
+)
+from recommender.live.recommender import Recommender
+from recommender.storage.schema import Article, AuditEntry, utcnow
+
+MAX_ARTICLES = 500
+ARTICLE_FIELDS = ("id", "url", "title", "dek", "body", "authors", "tags", "section",
+                  "content_type", "language", "published_at", "updated_at", "status", "image")
+# Valid stand-ins: once a field's problem is recorded, the record is re-checked with the field
+# replaced, so one request reports every bad field of every item, not the first of each.
+_STAND_INS: dict[str, Any] = {
+    "id": "stand-in", "url": "https://stand-in.invalid/", "title": "stand-in", "dek": "",
+    "body": "", "authors": [], "tags": [], "section": "", "content_type": "", "language": "",
+    "published_at": "2000-01-01T00:00:00Z", "updated_at": None, "status": "draft", "image": None,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason an item was refused: its index in the request, the field, what is wrong."""
+
+    index: int | None
+    field: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "message": self.message}
+
+
+class PublishRejected(ValueError):
+    """The request was refused as a whole; nothing was stored."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+
+class UnknownArticle(LookupError):
+    """No stored article has this CMS id."""
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    id: str
+    action: str  # added | updated | unchanged | withdrawn
+    status: str
+    lists_updated: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "action": self.action, "status": self.status,
+                "lists_updated": self.lists_updated}
+
+
+@dataclass
+class PublishReport:
+    items: list[ItemResult] = field(default_factory=list)
+    lists_updated: int = 0
+    refreshed: bool = False
+
+    @property
+    def added(self) -> bool:
+        return any(i.action == "added" for i in self.items)
+
+
+def records_of(payload: Any) -> list[Any]:
+    """The records in a request body: one article object, a list, or ``{"articles": [...]}``."""
+    if isinstance(payload, Mapping) and "articles" in payload and "id" not in payload:
+        payload = payload["articles"]
+        if not isinstance(payload, list):
+            raise PublishRejected('"articles" must be a list of article objects')
+    if isinstance(payload, Mapping):
+        return [payload]
+    if not isinstance(payload, list):
+        raise PublishRejected('expected an article object, a list of them or {"articles": [...]}')
+    if not payload:
+        raise PublishRejected("no articles in the request")
+    if len(payload) > MAX_ARTICLES:
+        raise PublishRejected(f"at most {MAX_ARTICLES} articles per request; got {len(payload)}; "
+                              "split the batch")
+    return payload
+
+
+def _split(exc: InvalidArticle) -> tuple[str | None, str]:
+    name, sep, rest = str(exc).partition(": ")
+    return (name, rest) if sep and name in ARTICLE_FIELDS else (None, str(exc))
+
+
+def record_problems(record: Any, now: datetime) -> tuple[ArticleInput | None, list[tuple[str | None,
+                                                                                          str]]]:
+    """Parse one record, collecting every invalid field: (the article or None, problems)."""
+    if not isinstance(record, Mapping):
+        return None, [(None, "expected an article object with id, url and title")]
+    trial = dict(record)
+    problems: list[tuple[str | None, str]] = []
+    for _ in range(len(_STAND_INS) + 1):
+        try:
+            item = parse_article(trial, now)
+        except InvalidArticle as exc:
+            name, message = _split(exc)
+            problems.append((name, message))
+            if name is None or name not in _STAND_INS or trial.get(name) == _STAND_INS[name]:
+                break
+            trial[name] = _STAND_INS[name]
+            continue
+        return (None if problems else item), problems
+    return None, problems
+
+
+def validate(session: Session, records: list[Any],
+             now: datetime | None = None) -> list[ArticleInput]:
+    """Every record parsed, or PublishRejected listing every problem of every record."""
+    moment = now or utcnow()
+    problems: list[Problem] = []
+    items: list[ArticleInput] = []
+    index_of_id: dict[str, int] = {}
+    index_of_url: dict[str, int] = {}
+    for index, record in enumerate(records):
+        item, found = record_problems(record, moment)
+        problems.extend(Problem(index, name, message) for name, message in found)
+        if item is None:
+            continue
+        if item.external_id in index_of_id:
+            problems.append(Problem(index, "id", f"duplicate id {item.external_id!r} (first at "
+                                                 f"index {index_of_id[item.external_id]})"))
+        elif item.url in index_of_url:
+            problems.append(Problem(index, "url", f"duplicate url (first at index "
+                                                  f"{index_of_url[item.url]})"))
+        else:
+            index_of_id[item.external_id] = index
+            index_of_url[item.url] = index
+            items.append(item)
+    for external_id, other in find_url_conflicts(session, items).items():
+        problems.append(Problem(index_of_id[external_id], "url",
+                                f"already used by article {other!r}"))
+    if problems:
+        problems.sort(key=lambda p: (p.index if p.index is not None else -1))
+        raise PublishRejected(f"{len(problems)} problem(s) in the request; nothing was stored",
+                              problems)
+    return items
+
+
+def _audit(session: Session, actor: str, action: str, article_id: int, external_id: str) -> None:
+    session.add(AuditEntry(actor=actor, action=action, article_id=article_id,
+                           reason="publish webhook", details={"external_id": external_id}))
+
+
+def publish(session: Session, recommender: Recommender, payload: Any,
+            actor: str) -> PublishReport:
+    """Validate, upsert and refresh every affected list, then commit (or store nothing).
+
+    Only added or changed articles are refreshed (a status change is a change), so repeating a
+    request touches no list. The encoder is loaded on the first refresh in this process.
+    """
+    records = records_of(payload)
+    report = PublishReport()
+    try:
+        with recommender.writing(session):  # validated under the lock: no URL can be taken meanwhile
+            items = validate(session, records)
+            result = upsert_articles(session, items)
+            stored = {a.external_id: a for a in session.scalars(
+                select(Article).where(Article.external_id.in_([i.external_id for i in items])))}
+            actions = {**dict.fromkeys(result.added, "added"),
+                       **dict.fromkeys(result.updated, "updated")}
+            for item in items:
+                article = stored[item.external_id]
+                if article.id in actions:
+                    _audit(session, actor, f"article-{actions[article.id]}", article.id,
+                           item.external_id)
+            lists_by_article: dict[int, list[int]] = {}
+            if result.changed:
+                refresh = recommender.refresh(session, result.changed)  # commits
+                lists_by_article = refresh.lists_by_article
+                report.lists_updated = len(refresh.lists_updated)
+                report.refreshed = True
+            else:
+                session.rollback()  # nothing changed: nothing to commit
+    except BaseException:
+        session.rollback()
+        raise
+    for item in items:
+        article = stored[item.external_id]
+        report.items.append(ItemResult(item.external_id, actions.get(article.id, "unchanged"),
+                                       article.status, len(lists_by_article.get(article.id, []))))
+    return report
+
+
+def withdraw(session: Session, recommender: Recommender, external_id: str,
+             actor: str) -> ItemResult:
+    """Unpublish an article and take it out of every list before returning (idempotent)."""
+    try:
+        with recommender.writing(session):
+            article = session.scalars(select(Article).where(
+                Article.external_id == external_id)).first()
+            if article is None:
+                raise UnknownArticle(f"no article with id {external_id!r}")
+            if article.status == "unpublished":
+                session.rollback()
+                return ItemResult(external_id, "unchanged", "unpublished", 0)
+            article.status = "unpublished"
+            _audit(session, actor, "article-withdrawn", article.id, external_id)
+            session.flush()
+            article_id = article.id
+            refresh = recommender.refresh(session, [article_id])  # commits
+    except BaseException:
+        session.rollback()
+        raise
+    return ItemResult(external_id, "withdrawn", "unpublished",
+                      len(refresh.lists_by_article.get(article_id, [])))
