@@ -17,15 +17,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from recommender.catalog.importing import import_file
-from recommender.cli.main import DEMO_DIR
-from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage import migrations
 from recommender.storage.engine import make_engine, make_session_factory
-from tests.fakes import FakeEncoder
+from tests.helpers.demo import WIDGET_ORIGIN, build_demo
 from web import create_app
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -95,36 +92,12 @@ def sqlite_session(sqlite_url: str) -> Iterator[Session]:
 
 # -- the web app on the demo magazine (tests/test_api.py, test_widget.py, test_health.py, ...) -----
 
-def load_demo(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """Migrate and import the bundled demo magazine; the caller disposes of the engine."""
-    migrations.upgrade(settings.database_url)
-    eng = make_engine(settings.database_url)
-    factory = make_session_factory(eng)
-    with factory() as sess:
-        for path in sorted(DEMO_DIR.glob("*.jsonl")):
-            import_file(sess, path)
-        sess.commit()
-    return eng, factory
-
-
-def build_demo(settings: Settings) -> None:
-    """The demo magazine imported and built with the fake encoder (no model)."""
-    eng, factory = load_demo(settings)
-    try:
-        Recommender(settings, factory, encoder=FakeEncoder()).reindex()
-    finally:
-        eng.dispose()
-
-
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir (SQLite + index builds) with the demo magazine built once per session."""
     root = tmp_path_factory.mktemp("demo-template")
     build_demo(Settings.from_env({"RELATED_DATA_DIR": str(root)}))
     return root
-
-
-WIDGET_ORIGIN = "https://reader.example"
 
 
 @pytest.fixture
@@ -171,7 +144,7 @@ def browser() -> Iterator[Any]:
     """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
     from playwright import sync_api
 
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
 
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,

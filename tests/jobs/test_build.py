@@ -13,8 +13,8 @@ from recommender.live.recommender import Recommender
 from recommender.readers import find_article
 from recommender.settings import Settings
 from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem
-from tests.conftest import load_demo
-from tests.fakes import FakeEncoder
+from tests.helpers.demo import load_demo
+from tests.helpers.fakes import FakeEncoder
 
 
 @pytest.fixture

@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from recommender.settings import Settings
 from recommender.storage.schema import Article, RelatedItem
+from tests.helpers.browser import CHROMIUM, serve, watch_console
 from web import create_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "widget.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "widget.png"
 PAGE = "https://meridian.example/2025/12/russia-and-india-sign-oil-defence-and-payments-package-at-delhi-summit"
 LONELY = "demo-040"  # its stored list is emptied below
 
@@ -38,12 +34,6 @@ pytestmark = [
                        reason=f"{CHROMIUM} not installed (apt-get install -y chromium)"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
-
-
-def _serve(app: Callable[..., Any]) -> tuple[BaseWSGIServer, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
 
 
 def _host_page(widget_origin: str, lonely_url: str) -> str:
@@ -67,14 +57,14 @@ def servers(demo_settings: Settings) -> Iterator[tuple[str, str, Any]]:
     def host(_request: Request) -> Response:
         return Response(page_html["body"], mimetype="text/html")
 
-    host_server, host_origin = _serve(host)
+    host_server, host_origin = serve(host)
     app = create_app(replace(demo_settings, widget_origins=(host_origin,)))
     with app.extensions["related"].session_factory() as session:
         lonely = session.scalars(select(Article).where(Article.external_id == LONELY)).one()
         session.execute(delete(RelatedItem).where(RelatedItem.article_id == lonely.id))
         session.commit()
         lonely_url = lonely.url
-    app_server, app_origin = _serve(app)
+    app_server, app_origin = serve(app)
     page_html["body"] = _host_page(app_origin, lonely_url)
     try:
         yield app_origin, host_origin + "/article", app
@@ -84,17 +74,10 @@ def servers(demo_settings: Settings) -> Iterator[tuple[str, str, Any]]:
         app.extensions["related"].engine.dispose()
 
 
-def _watch_console(page: Any) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return errors
-
-
 def test_widget_renders_on_another_origin(servers: tuple[str, str, Any], browser: Any) -> None:
     _, host_url, _ = servers
     page = browser.new_page()
-    errors = _watch_console(page)
+    errors = watch_console(page)
     page.goto(host_url)
     page.wait_for_selector("#main-box[data-rr-state=filled]", timeout=15_000)
     page.wait_for_selector("#utm-box[data-rr-state=filled]", timeout=15_000)
@@ -119,7 +102,7 @@ def test_widget_renders_on_another_origin(servers: tuple[str, str, Any], browser
 def test_demo_article_page_shows_the_widget(servers: tuple[str, str, Any], browser: Any) -> None:
     app_origin, _, _ = servers
     page = browser.new_page(viewport={"width": 1100, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page)
     page.goto(f"{app_origin}/demo/articles/demo-001")
     page.wait_for_selector("[data-related-reading][data-rr-state=filled] .rr-item", timeout=15_000)
     assert len(page.query_selector_all(".rr-item")) == 3

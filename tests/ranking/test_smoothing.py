@@ -26,8 +26,8 @@ from recommender.ranking.smoothing import (
 )
 from recommender.settings import Settings
 from recommender.storage.schema import Article
-from tests.conftest import load_demo
-from tests.fakes import FakeEncoder
+from tests.helpers.demo import load_demo
+from tests.helpers.fakes import FakeEncoder
 
 ON = Smoothing(weight=1.0, neighbours=1, candidates=10, semantic_weight=0.3, lexical_weight=0.7)
 

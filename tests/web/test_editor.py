@@ -16,7 +16,7 @@ from sqlalchemy import select
 from recommender.accounts import users
 from recommender.settings import Settings
 from recommender.storage.schema import Article, AuditEntry, Curation, SavedPolicy, utcnow
-from tests.editing import (
+from tests.helpers.editing import (
     EDITOR,
     PASSWORD,
     add_editor,
@@ -27,7 +27,7 @@ from tests.editing import (
     sign_in,
     use_fake_encoder,
 )
-from tests.fakes import FakeEncoder
+from tests.helpers.fakes import FakeEncoder
 from web import create_app
 
 API_KEY = "test-preview-key-0123456789"
@@ -397,7 +397,7 @@ def test_saved_policy_is_used_by_the_next_build(editor_app: Flask, ed: FlaskClie
 
 
 def test_preview_responses_match_the_openapi_document(editor_app: Flask, anon: FlaskClient) -> None:
-    from tests.test_api import _validator
+    from tests.helpers.openapi import schema_validator
     from web.openapi import openapi_document
 
     document = openapi_document(editor_app.extensions["related"].settings)
@@ -408,4 +408,4 @@ def test_preview_responses_match_the_openapi_document(editor_app: Flask, anon: F
         response = anon.post("/api/v1/preview", json=body, headers=headers)
         assert response.status_code == status
         schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
-        _validator(document, schema).validate(response.get_json())
+        schema_validator(document, schema).validate(response.get_json())

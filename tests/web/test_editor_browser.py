@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from recommender.settings import Settings
-from tests.editing import EDITOR, PASSWORD, add_editor, article_id, use_fake_encoder
-from tests.test_browser import CHROMIUM, _serve, _watch_console
+from tests.helpers.browser import CHROMIUM, serve, watch_console
+from tests.helpers.editing import EDITOR, PASSWORD, add_editor, article_id, use_fake_encoder
 from web import create_app
 
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,7 +34,7 @@ def served(demo_settings: Settings) -> Iterator[tuple[str, Any]]:
     app = create_app(demo_settings)
     use_fake_encoder(app)
     add_editor(app)
-    server, origin = _serve(app)
+    server, origin = serve(app)
     try:
         yield origin, app
     finally:
@@ -53,7 +53,7 @@ def test_sign_in_pin_and_see_it_first_in_the_widget(served: tuple[str, Any],
                                                     browser: Any) -> None:
     origin, app = served
     page = browser.new_page(viewport={"width": 1440, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page)
     article = article_id(app, "demo-001")
     page.goto(f"{origin}/editor/articles/{article}")
     assert "/editor/sign-in" in page.url  # not signed in yet

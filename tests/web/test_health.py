@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 
 from web import create_app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_healthz(client: FlaskClient) -> None:

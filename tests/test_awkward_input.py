@@ -17,7 +17,7 @@ from recommender.settings import Settings
 from recommender.storage import migrations
 from recommender.storage.engine import make_engine, make_session_factory
 from recommender.storage.schema import RelatedItem
-from tests.fakes import FakeEncoder
+from tests.helpers.fakes import FakeEncoder
 
 
 class RecordingEncoder(FakeEncoder):

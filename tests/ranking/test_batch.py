@@ -13,8 +13,8 @@ from recommender.ranking.lists import rank_page
 from recommender.ranking.policy import RankingPolicy
 from recommender.settings import Settings
 from recommender.storage.schema import Article, Curation, RelatedItem
-from tests.conftest import load_demo
-from tests.fakes import FakeEncoder
+from tests.helpers.demo import load_demo
+from tests.helpers.fakes import FakeEncoder
 
 
 @pytest.mark.parametrize("policy", [

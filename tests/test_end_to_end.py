@@ -17,7 +17,7 @@ from recommender.settings import Settings
 from recommender.storage import migrations
 from recommender.storage.engine import make_engine, make_session_factory
 from recommender.storage.schema import Article, Curation, RelatedItem
-from tests.conftest import load_demo
+from tests.helpers.demo import load_demo
 
 pytestmark = pytest.mark.model
 

@@ -22,10 +22,10 @@ from recommender.settings import Settings
 from recommender.storage.engine import make_engine, make_session_factory
 from recommender.storage.locks import file_lock
 from recommender.storage.schema import Article, Embedding, RelatedItem
-from tests.conftest import load_demo
-from tests.fakes import FakeEncoder
+from tests.helpers.demo import load_demo
+from tests.helpers.fakes import FakeEncoder
 
-HARNESS = Path(__file__).with_name("reindex_harness.py")
+HARNESS = Path(__file__).resolve().parents[1] / "helpers" / "reindex_harness.py"
 
 
 @pytest.fixture

@@ -14,15 +14,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from recommender.storage.schema import Article, Curation, RelatedItem, utcnow
-from tests.conftest import WIDGET_ORIGIN
+from tests.helpers.demo import WIDGET_ORIGIN
+from tests.helpers.openapi import schema_validator
 from web.openapi import openapi_document
 
 PAGE = "https://meridian.example/2025/12/russia-and-india-sign-oil-defence-and-payments-package-at-delhi-summit"
@@ -339,15 +337,6 @@ def test_openapi_documents_every_route_and_only_routes(app: Flask, client: Flask
     assert set(served.get_json()["paths"]) == documented
 
 
-def _validator(document: dict[str, Any], schema: dict[str, Any]) -> Draft202012Validator:
-    """A validator for one documented schema, its $refs resolved inside the document."""
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:openapi", Resource(contents=document, specification=DRAFT202012))
-    if "$ref" in schema:
-        schema = {"$ref": "urn:openapi" + schema["$ref"]}
-    return Draft202012Validator(schema, registry=registry)
-
-
 @pytest.mark.parametrize(("path", "status"), [
     ("/api/v1/articles/demo-001/related", 200), (f"/api/v1/related?url={PAGE}&k=2", 200),
     ("/api/v1/related?k=x&url=" + PAGE, 400), ("/api/v1/articles/nope/related", 404),
@@ -361,7 +350,7 @@ def test_responses_validate_against_the_documented_schemas(app: Flask, client: F
                     if re.fullmatch(re.sub(r"\{[a-z_]+\}", ".+", p), path.split("?")[0]))
     documented = document["paths"][template]["get"]["responses"][str(status)]
     schema = documented["content"][response.mimetype]["schema"]
-    _validator(document, schema).validate(json.loads(response.data))
+    schema_validator(document, schema).validate(json.loads(response.data))
 
 
 # -- the read path stays light ----------------------------------------------------------------------
@@ -385,5 +374,5 @@ assert not loaded, loaded
     env = {**os.environ, "RELATED_DATA_DIR": str(demo_dir)}
     env = {k: v for k, v in env.items() if not k.startswith("RELATED_") or k == "RELATED_DATA_DIR"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[1], timeout=120)
+                            cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from recommender.accounts import users
 from recommender.storage.schema import Article
-from tests.fakes import FakeEncoder
+from tests.helpers.fakes import FakeEncoder
 
 EDITOR, PASSWORD = "ada", "correct horse battery"
 

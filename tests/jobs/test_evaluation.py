@@ -28,7 +28,7 @@ from recommender.jobs.ranking_metrics import (
     summarise,
 )
 from recommender.settings import Settings
-from tests.fakes import FakeEncoder
+from tests.helpers.fakes import FakeEncoder
 
 METRICS = {"ndcg@10", "p@5", "mrr", "recall@10", "coverage", "ils"}
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from recommender.storage.schema import Article, RelatedItem
-from tests.conftest import WIDGET_ORIGIN
+from tests.helpers.demo import WIDGET_ORIGIN
 from web import create_app
 from web.widget import safe_href
 

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import recommender.embedding.encoder as encoder
 import recommender.jobs.build as build
 from recommender.cli.main import main
-from tests.fakes import FakeEncoder
+from tests.helpers.fakes import FakeEncoder
 
 DELAY = float(os.environ.get("RR_TEST_ENCODE_DELAY", "0"))
 PAUSE = float(os.environ.get("RR_TEST_PAUSE_AFTER_LISTS", "0"))

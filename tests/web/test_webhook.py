@@ -24,8 +24,8 @@ from recommender.cli.main import DEMO_DIR
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.schema import Article, AuditEntry, RelatedItem
-from tests.conftest import WIDGET_ORIGIN
-from tests.fakes import FakeEncoder
+from tests.helpers.demo import WIDGET_ORIGIN
+from tests.helpers.fakes import FakeEncoder
 from web import create_app
 from web.ingest import MAX_BODY_BYTES
 
