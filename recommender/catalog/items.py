@@ -16,8 +16,23 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from recommender.ranking.stages import ItemInfo
 from recommender.storage.schema import Article, Curation, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInfo:
+    """What the ranker needs to know about an article (no text)."""
+
+    id: int
+    section: str = ""
+    content_type: str = "news"
+    language: str = "en"
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    published_at: datetime | None = None
+    live: bool = True
+    publisher: str = ""  # the URL's host; "" when unknown
+
 
 LIVE_STATUSES = ("published", "scheduled")
 FALLBACK_PER_SECTION = 20

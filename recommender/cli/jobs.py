@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from recommender import exits
 from recommender.settings import Settings
 
 
@@ -31,23 +32,23 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     directory = Path(args.directory)
     if args.k < 1:
         print(f"related-reading: error: --k must be at least 1, not {args.k}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     if not directory.is_dir():
         print(f"related-reading: error: not a directory: {directory}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     try:
         result = evaluate(directory, SentenceTransformerEncoder(settings.model), settings,
                           k=args.k, work_dir=Path(args.work_dir) if args.work_dir else None,
                           as_served=args.as_served)
     except DatasetError as exc:
         print(f"related-reading: error: {exc}", file=sys.stderr)
-        return 2
+        return exits.USAGE
     if not args.json:
         _print_table(result)
     else:
         _print_table(result, stream=sys.stderr)
         print(json.dumps(result))
-    return 0
+    return exits.OK
 
 
 def _print_table(result: dict[str, Any], stream: Any = sys.stdout) -> None:
@@ -91,7 +92,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     sources = list(settings.sources) + list(args.sources or [])
     engine = make_engine(settings.database_url)
     summary = reindex.Summary(dry_run=args.dry_run)
-    code = reindex.EXIT_OK
+    code = exits.OK
     try:
         summary = reindex.run(settings, make_session_factory(engine),
                               SentenceTransformerEncoder(settings.model, threads=args.threads),
@@ -99,10 +100,10 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
                               progress=_progress_factory(sys.stderr.isatty() and not args.quiet))
     except LockBusy as exc:
         summary.status, summary.error = "locked", f"another reindex is running: {exc}"
-        code = reindex.EXIT_LOCKED
+        code = exits.LOCKED
     except Exception as exc:
         summary.status, summary.error = "failed", _describe(exc)
-        code = reindex.EXIT_FAILED
+        code = exits.FAILED
     finally:
         engine.dispose()
     if summary.error:

@@ -11,9 +11,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from recommender import exits
 from recommender.settings import Settings
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _error(message: str) -> None:
@@ -34,7 +33,7 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if not inspect(engine).has_table("api_keys"):
             _error("the database has no api_keys table; run `related-reading db upgrade` first")
-            return EXIT_FAILED
+            return exits.FAILED
         with make_session_factory(engine)() as session:
             try:
                 if args.action == "create":
@@ -53,10 +52,10 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
             except ApiKeyError as exc:
                 session.rollback()
                 _error(str(exc))
-                return EXIT_USAGE
+                return exits.USAGE
     finally:
         engine.dispose()
-    return EXIT_OK
+    return exits.OK
 
 
 def _print_keys(keys: list[Any]) -> None:

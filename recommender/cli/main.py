@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from recommender import exits
 from recommender.settings import Settings, SettingsError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo_data"
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -34,7 +34,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "downgrade":
         migrations.downgrade(settings.database_url, args.revision or "-1")
     print(f"database at revision {migrations.current(settings.database_url) or 'base'}")
-    return EXIT_OK
+    return exits.OK
 
 
 def _session(settings: Settings):  # type: ignore[no-untyped-def]
@@ -66,12 +66,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         _error(f"no such file: {', '.join(missing)}")
-        return EXIT_USAGE
+        return exits.USAGE
     try:
         sources, since = _source_options(args)
     except ValueError as exc:
         _error(str(exc))
-        return EXIT_USAGE
+        return exits.USAGE
     started = time.perf_counter()
     totals: dict[str, int] = {}
     with _session(settings) as session:
@@ -83,11 +83,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 for err in exc.errors:
                     print(f"invalid: {err}", file=sys.stderr)
                 _error(f"{path}: {exc}; fix the rows or pass --skip-invalid")
-                return EXIT_USAGE
+                return exits.USAGE
             except ValueError as exc:
                 session.rollback()
                 _error(str(exc))
-                return EXIT_USAGE
+                return exits.USAGE
             for err in report.skipped:
                 print(f"skipped: {err}", file=sys.stderr)
             for key, value in report.summary().items():
@@ -101,11 +101,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             except SourceError as exc:
                 session.rollback()
                 _error(f"{exc}; nothing imported")
-                return EXIT_FAILED
+                return exits.FAILED
             except ValueError as exc:
                 session.rollback()
                 _error(str(exc))
-                return EXIT_USAGE
+                return exits.USAGE
             for where, reason in synced.skipped:
                 print(f"skipped: {where}: {reason}", file=sys.stderr)
             for key, value in synced.summary().items():
@@ -113,7 +113,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         session.commit()
     totals["seconds"] = round(time.perf_counter() - started, 2)  # type: ignore[assignment]
     print(json.dumps(totals))
-    return EXIT_OK
+    return exits.OK
 
 
 def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -130,7 +130,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the API, the widget and the demo site with gunicorn (see ``web.server``)."""
     if args.workers < 1 or args.threads < 1:
         _error("--workers and --threads must be at least 1")
-        return EXIT_USAGE
+        return exits.USAGE
     from web.server import serve
 
     return serve(settings, args.bind, args.workers, args.threads, access_log=args.access_log)
@@ -187,20 +187,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
     except SettingsError as exc:
         _error(f"bad setting: {exc}")
-        return EXIT_USAGE
+        return exits.USAGE
     handler: Handler = args.handler
     try:
         return handler(args, settings)
     except KeyboardInterrupt:
         _error("interrupted")
-        return 130
+        return exits.INTERRUPTED
     except Exception as exc:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(exc, OperationalError):
             _error(f"database unreachable or failing ({settings.database_url.split('@')[-1]}): "
                    f"{exc.orig}")
-            return EXIT_FAILED
+            return exits.FAILED
         raise
 
 

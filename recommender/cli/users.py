@@ -11,6 +11,7 @@ import getpass
 import sys
 from typing import Any
 
+from recommender import exits
 from recommender.settings import Settings
 
 
@@ -36,10 +37,10 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                 for user in users.list_users(session):
                     state = "disabled" if user.disabled else "active"
                     print(f"{user.name}\t{state}\t{user.created:%Y-%m-%d %H:%M}Z")
-                return 0
+                return exits.OK
             if not args.name:
                 print(f"related-reading: error: users {args.action} needs NAME", file=sys.stderr)
-                return 2
+                return exits.USAGE
             try:
                 if args.action == "create":
                     users.check_name(args.name)
@@ -51,10 +52,10 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
             except ValueError as exc:  # UserError included
                 session.rollback()
                 print(f"related-reading: error: {exc}", file=sys.stderr)
-                return 2
+                return exits.USAGE
             session.commit()
             print(f"user {args.name}: {args.action} done")
-            return 0
+            return exits.OK
     finally:
         engine.dispose()
 

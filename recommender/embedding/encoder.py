@@ -72,14 +72,6 @@ class SentenceTransformerEncoder:
     def dimension(self) -> int:
         return int(self._load().get_sentence_embedding_dimension())
 
-    @property
-    def max_tokens(self) -> int:
-        return int(self._load().max_seq_length)
-
-    @property
-    def tokenizer(self) -> Any:
-        return self._load().tokenizer
-
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:

@@ -26,7 +26,6 @@ from recommender.settings import Settings
 from recommender.storage.locks import file_lock
 from recommender.storage.schema import Article, IndexBuild, utcnow
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75  # 75: EX_TEMPFAIL, "try later"
 SYNC_OVERLAP = timedelta(hours=1)
 REBUILD_SHARE = 0.05
 REBUILD_AFTER = timedelta(days=7)  # re-ask sources a little before the last run: clocks drift

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import readers
-from recommender.catalog.items import CatalogCache, active_curations, info_of, load_items
+from recommender.catalog.items import CatalogCache, ItemInfo, active_curations, info_of, load_items
 from recommender.catalog.text import clean_line, clean_text
 from recommender.embedding.cache import embed_missing
 from recommender.embedding.encoder import Encoder, SentenceTransformerEncoder, Vectors
@@ -28,7 +28,7 @@ from recommender.ranking.lists import rank_page, related_rows, replace_lists, si
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.saved import current_policy
 from recommender.ranking.space import SearchSpace
-from recommender.ranking.stages import Candidate, ItemInfo, Ranked
+from recommender.ranking.stages import Candidate, Ranked
 from recommender.settings import Settings
 from recommender.storage.locks import writer_lock
 from recommender.storage.schema import Article, RelatedItem, utcnow

@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from recommender.catalog.items import ItemInfo
 from recommender.ranking.policy import RankingPolicy
-from recommender.ranking.stages import ItemInfo
 
 FloatArray = npt.NDArray[np.float64]
 

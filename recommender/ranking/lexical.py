@@ -158,16 +158,6 @@ class LexicalModel:
         return cls(*state)
 
 
-def row_similarities(matrix: sparse.csr_matrix, row: int | sparse.csr_matrix,
-                     others: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-    """Cosine between one row (an index into ``matrix`` or a 1×V vector) and ``others`` rows."""
-    vector = matrix[row] if isinstance(row, int | np.integer) else row
-    if len(others) == 0:
-        return np.zeros(0, dtype=np.float32)
-    sims = matrix[others] @ vector.T
-    return np.asarray(sims.toarray(), dtype=np.float32).ravel()
-
-
 def gram(rows: sparse.csr_matrix) -> npt.NDArray[np.float32]:
     """All pairwise dot products of a few sparse rows.
 

@@ -17,12 +17,12 @@ from scipy import sparse
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from recommender.catalog.items import Curations
+from recommender.catalog.items import Curations, ItemInfo
 from recommender.embedding.encoder import Vectors
 from recommender.ranking.batch import CatalogArrays, prescore
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.space import SearchSpace
-from recommender.ranking.stages import DUPLICATE_SLACK, Candidate, ItemInfo, Ranked, diversity_pool, rank
+from recommender.ranking.stages import DUPLICATE_SLACK, Candidate, Ranked, diversity_pool, rank
 from recommender.storage.schema import RelatedItem
 
 Progress = Callable[[int], None]

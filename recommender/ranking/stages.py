@@ -10,28 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from recommender.catalog.items import ItemInfo
 from recommender.embedding.encoder import Vectors
 from recommender.ranking.policy import RankingPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class ItemInfo:
-    """What the ranker needs to know about an article (no text)."""
-
-    id: int
-    section: str = ""
-    content_type: str = "news"
-    language: str = "en"
-    authors: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    published_at: datetime | None = None
-    live: bool = True
-    publisher: str = ""  # the URL's host; "" when unknown
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recommender import exits
 from recommender.catalog.articles import parse_article, upsert_articles
 from recommender.catalog.sources import SourceError, sync_source
 from recommender.catalog.sources.feeds import short_dek
@@ -374,18 +375,18 @@ def test_cli_import_source(sqlite_url: str, site: FakeSite, monkeypatch: pytest.
     site.wp_fail[3] = 503
     args = ["import", "--source", f"rss:{site.url('/feed-rss.xml')}", "--source",
             f"wordpress:{site.url('')}"]
-    assert cli.main(args) == cli.EXIT_FAILED
+    assert cli.main(args) == exits.FAILED
     assert "page=3" in capsys.readouterr().err
     engine = make_engine(sqlite_url)
     with Session(engine) as check:
         assert _count(check) == 0  # the feed had been upserted, but nothing was committed
     engine.dispose()
     site.wp_fail.clear()
-    assert cli.main([*args, "--since", "2025-01-01"]) == cli.EXIT_OK
+    assert cli.main([*args, "--since", "2025-01-01"]) == exits.OK
     out, err = capsys.readouterr()
     summary = json.loads(out)
     assert (summary["seen"], summary["added"], summary["skipped"]) == (9, 8, 1)
     assert "skipped: " in err and "title" in err
-    assert cli.main(["import", "--since", "yesterday", "--source", "rss:x"]) == cli.EXIT_USAGE
-    assert cli.main(["import", "--source", "gopher:x"]) == cli.EXIT_USAGE
-    assert cli.main(["import"]) == cli.EXIT_USAGE
+    assert cli.main(["import", "--since", "yesterday", "--source", "rss:x"]) == exits.USAGE
+    assert cli.main(["import", "--source", "gopher:x"]) == exits.USAGE
+    assert cli.main(["import"]) == exits.USAGE

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from recommender.catalog.items import ItemInfo
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.stages import (
     Candidate,
-    ItemInfo,
     apply_curation,
     apply_fallback,
     filter_candidates,

@@ -51,7 +51,3 @@ def number(name: str, default: float) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise FormError(f"{name.replace('_', ' ')}: expected a finite number")
     return value
-
-
-def tags(name: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in text(name, 4000).replace(";", ",").split(",") if t.strip())
