@@ -1,47 +1,19 @@
 """Liveness, readiness and metrics for the load balancer, the orchestrator and Prometheus.
 
-Readiness reads the serving build's ``meta.json`` (not the FAISS index): readers' lists come from
-SQL, so a web worker has no reason to map the index just to say it is ready.
+Readiness reads the serving build's ``meta.json`` through ``web.serving_build`` (not the FAISS
+index): readers' lists come from SQL, so a web worker has no reason to map the index to be ready.
 """
 
 from __future__ import annotations
-
-import json
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from recommender.index.builds import META_FILE, IndexStore
 from web import db, metrics
+from web.serving_build import current_build
 
 bp = Blueprint("health", __name__)
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """The serving build as readiness and metrics report it."""
-
-    build_id: str
-    created: str | None
-    age_seconds: float | None
-    count: int | None
-
-
-def current_build(store: IndexStore) -> BuildInfo | None:
-    """The build named by ``CURRENT`` if its directory is complete, else None."""
-    build_id = store.current_id()
-    if build_id is None:
-        return None
-    try:
-        meta = json.loads((store.builds / build_id / META_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    created = meta.get("created") if isinstance(meta, dict) else None
-    age = metrics.utc_age_seconds(created) if isinstance(created, str) else None
-    count = meta.get("count") if isinstance(meta.get("count"), int) else None
-    return BuildInfo(build_id, created if isinstance(created, str) else None, age, count)
 
 
 @bp.after_request
