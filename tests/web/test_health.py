@@ -110,14 +110,15 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path) -> None:
+def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path,
+                                                            tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("RELATED_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-    env["RELATED_DATA_DIR"] = str(demo_dir)
+    env.update(RELATED_DATA_DIR=str(demo_dir), TMPDIR=str(tmp_path))
     server = subprocess.Popen(
         [sys.executable, "-m", "recommender", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "2"],
+         "--workers", "2", "--threads", "2", "--access-log"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -134,11 +135,16 @@ def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path) -> N
         for _ in range(40):  # several connections, so both workers answer some
             assert _get(base + "/api/v1/articles/demo-001/related")[0] == 200
         assert _get(base + "/readyz")[0] == 200
+        assert list(tmp_path.glob("related-metrics-*"))  # prometheus-client's multiprocess dir
         status, text = _get(base + "/metrics")
         assert status == 200
         assert _value(text, "related_http_requests_total", endpoint="api.related_by_id",
                       status="200") == 40
         assert _value(text, "related_articles", status="published") == 84
+        traced = urllib.request.Request(base + "/api/v1/articles/demo-002/related",
+                                        headers={"X-Request-ID": "trace-me-0001"})
+        with urllib.request.urlopen(traced, timeout=10) as response:
+            assert response.headers["X-Request-ID"] == "trace-me-0001"
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
@@ -146,3 +152,7 @@ def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path) -> N
     pids = set(re.findall(r"Booting worker with pid: (\d+)", output))
     assert len(pids) == 2, output
     assert "Using worker: gthread" in output
+    # The access log names the id the API returned; the metrics directory is removed.
+    assert re.search(r'"GET /api/v1/articles/demo-002/related HTTP/1.1" 200 .* trace-me-0001$',
+                     output, re.M), output
+    assert not list(tmp_path.glob("related-metrics-*"))
