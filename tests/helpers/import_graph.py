@@ -15,7 +15,7 @@ or every package whose ``__init__`` imports one of its own modules would be a cy
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,3 +151,67 @@ def cycles(edges: Iterable[tuple[str, str]]) -> list[list[str]]:
                 if len(component) > 1 or node in graph[node]:
                     found.append(sorted(component))
     return sorted(found)
+
+
+# -- the rules tests/test_layers.py states over the graph -------------------------------------------
+
+def _inside(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def forbidden_imports(imports: Iterable[Import], library: str,
+                      forbidden: Iterable[str]) -> list[str]:
+    """Every import, at any depth and under TYPE_CHECKING too, of a forbidden top-level name (or
+    of a module inside one) by a module of ``library``."""
+    banned = tuple(forbidden)
+    return [f"{imp.source}:{imp.line} imports {imp.target}" for imp in imports
+            if _inside(imp.source, library) and any(_inside(imp.target, b) for b in banned)]
+
+
+def layer_of(module: str, layers: Sequence[Sequence[str]]) -> int | None:
+    """The index of the layer whose most specific entry contains ``module`` (None: unplaced).
+
+    An entry names a module or a package (which takes in everything under it); the longest entry
+    wins, so a module can sit in another layer than the rest of its package.
+    """
+    best: tuple[int, int] | None = None  # (entry length, layer)
+    for level, entries in enumerate(layers):
+        for entry in entries:
+            if _inside(module, entry) and (best is None or len(entry) > best[0]):
+                best = (len(entry), level)
+    return None if best is None else best[1]
+
+
+def layer_violations(imports: Iterable[Import], layers: Sequence[Sequence[str]],
+                     known: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """Imports from a lower layer into a higher one (lazy and TYPE_CHECKING ones included: a type
+    from a higher layer in a lower one's signature is a dependency all the same)."""
+    allowed = set(known)
+    found = []
+    for imp in imports:
+        source, target = layer_of(imp.source, layers), layer_of(imp.target, layers)
+        if source is None or target is None or (imp.source, imp.target) in allowed:
+            continue
+        if target > source:
+            found.append(f"{imp.source}:{imp.line} (layer {source}) imports {imp.target} "
+                         f"(layer {target})")
+    return found
+
+
+def import_cycles(imports: Iterable[Import], modules: Iterable[str],
+                  known: Iterable[tuple[str, str]] = ()) -> list[list[str]]:
+    """Cycles among ``modules``, counting lazy imports but not TYPE_CHECKING-only ones."""
+    inside, allowed = set(modules), set(known)
+    return cycles((imp.source, imp.target) for imp in imports
+                  if imp.target in inside and not imp.type_only
+                  and (imp.source, imp.target) not in allowed)
+
+
+def oversized(root: Path, tops: Iterable[str], limit: int) -> list[str]:
+    """Modules longer than ``limit`` lines."""
+    found = []
+    for name, path in discover(root, tops).items():
+        count = len(path.read_text(encoding="utf-8").splitlines())
+        if count > limit:
+            found.append(f"{name} ({path.relative_to(root)}): {count} lines")
+    return found
