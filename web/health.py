@@ -10,8 +10,9 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from recommender.index.builds import IndexStore
 from web import db, metrics
-from web.serving_build import current_build
+from web.serving_build import UnreadableBuild, current_build
 
 bp = Blueprint("health", __name__)
 
@@ -40,15 +41,22 @@ def readyz() -> tuple[Response, int]:
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    build = current_build(resources.recommender.store)
-    if build is None:
-        checks["build"] = "no index build yet: run `related-reading reindex`"
-    else:
-        checks["build"] = {"id": build.build_id, "created": build.created,
-                           "age_seconds": None if build.age_seconds is None
-                           else round(build.age_seconds, 1), "articles": build.count}
-    ready = checks["database"] == "ok" and build is not None
+    has_build, checks["build"] = _build_check(resources.recommender.store)
+    ready = checks["database"] == "ok" and has_build
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+def _build_check(store: IndexStore) -> tuple[bool, object]:
+    """Whether a build is in place, and what readiness says about it."""
+    try:
+        build = current_build(store)
+    except UnreadableBuild as exc:  # "build <id> unreadable: ...": not ready, and why
+        return False, str(exc)
+    if build is None:
+        return False, "no index build yet: run `related-reading reindex`"
+    return True, {"id": build.build_id, "created": build.created,
+                  "age_seconds": None if build.age_seconds is None
+                  else round(build.age_seconds, 1), "articles": build.count}
 
 
 @bp.get("/metrics")

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from web import db
-from web.serving_build import current_build
+from web.serving_build import UnreadableBuild, current_build
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -58,7 +58,10 @@ class CatalogueCollector(Collector):
         resources = self._app.extensions[db.EXTENSION]
         age = GaugeMetricFamily("related_index_build_age_seconds",
                                 "Seconds since the serving index build was created")
-        build = current_build(resources.recommender.store)
+        try:
+            build = current_build(resources.recommender.store)
+        except UnreadableBuild:  # /readyz reports it (503); a scrape still answers
+            build = None
         if build is not None and build.age_seconds is not None:
             age.add_metric([], build.age_seconds)
         yield age

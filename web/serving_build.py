@@ -24,19 +24,40 @@ class BuildInfo:
     count: int | None
 
 
+class UnreadableBuild(Exception):
+    """``CURRENT`` names a build whose ``meta.json`` cannot be read or makes no sense."""
+
+
 def current_build(store: IndexStore) -> BuildInfo | None:
-    """The build named by ``CURRENT`` if its directory is complete, else None."""
-    build_id = store.current_id()
+    """The build named by ``CURRENT``, or None before the first build.
+
+    A build that ``CURRENT`` names but whose ``meta.json`` is missing, unreadable, not JSON or
+    not an object raises ``UnreadableBuild`` saying which and why: readiness must report a
+    broken build as such, not as "no build yet" (nor crash on it).
+    """
+    try:
+        build_id = store.current_id()
+    except OSError as exc:
+        raise UnreadableBuild(f"{store.current_file.name} unreadable: {_reason(exc)}") from exc
     if build_id is None:
         return None
     try:
         meta = json.loads((store.builds / build_id / META_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    created = meta.get("created") if isinstance(meta, dict) else None
+    except OSError as exc:
+        raise UnreadableBuild(f"build {build_id} unreadable: {META_FILE}: {_reason(exc)}") from exc
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise UnreadableBuild(f"build {build_id} unreadable: {META_FILE} is not valid JSON "
+                              f"({exc})") from exc
+    if not isinstance(meta, dict):
+        raise UnreadableBuild(f"build {build_id} unreadable: {META_FILE} is not a JSON object")
+    created = meta.get("created")
     age = utc_age_seconds(created) if isinstance(created, str) else None
     count = meta.get("count") if isinstance(meta.get("count"), int) else None
     return BuildInfo(build_id, created if isinstance(created, str) else None, age, count)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__  # never the full path: /readyz is seen by proxies
 
 
 def utc_age_seconds(created: str) -> float | None:

@@ -52,6 +52,42 @@ def test_readyz_503_without_a_build(demo_settings: Any, demo_dir: Path) -> None:
     app.extensions["related"].engine.dispose()
 
 
+def _break_meta(meta: Path, how: str) -> None:
+    if how == "garbage":
+        meta.write_bytes(b"\x00\xff not json")
+    elif how == "truncated":
+        meta.write_text(meta.read_text()[:20])
+    elif how == "not an object":
+        meta.write_text("[1, 2, 3]")
+    elif how == "missing":
+        meta.unlink()
+    else:  # unreadable: a directory where the file should be (root reads any file)
+        meta.unlink()
+        meta.mkdir()
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "not an object", "missing",
+                                 "unreadable"])
+def test_readyz_503_says_the_serving_build_is_unreadable(demo_settings: Any, demo_dir: Path,
+                                                         how: str) -> None:
+    app = create_app(demo_settings)
+    store = app.extensions["related"].recommender.store
+    build_id = store.current_id()
+    _break_meta(store.builds / build_id / "meta.json", how)
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "not ready" and body["checks"]["database"] == "ok"
+    assert body["checks"]["build"].startswith(f"build {build_id} unreadable: meta.json")
+    assert str(demo_dir) not in body["checks"]["build"]  # no server paths in the answer
+    # Metrics still answer, without a build age to report.
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "\nrelated_index_build_age_seconds " not in metrics.get_data(as_text=True)
+    app.extensions["related"].engine.dispose()
+
+
 def test_readyz_503_when_the_database_is_unreachable(demo_settings: Any) -> None:
     app = create_app(replace(demo_settings,
                              database_url="postgresql+psycopg://nobody@127.0.0.1:9/none"))
