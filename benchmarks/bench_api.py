@@ -129,12 +129,6 @@ def bench_app() -> Any:
     return app
 
 
-def serve_child(bind: str, workers: int, threads: int) -> int:
-    from web.server import gunicorn_options, run
-
-    return run(bench_app, gunicorn_options(bind, workers, threads))
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -145,6 +139,8 @@ class Server:
     """The benchmark app under gunicorn in a child process."""
 
     def __init__(self, data_dir: Path, workers: int, threads: int, memo: bool) -> None:
+        from recommender.cli.serve import gunicorn_command
+
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
@@ -152,9 +148,11 @@ class Server:
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         if not memo:
             env["FLASK_RESPONSE_CACHE_ENTRIES"] = "0"
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", f"127.0.0.1:{self.port}", str(workers),
-             str(threads)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Exactly what `related-reading serve` runs (its gunicorn config), with this app.
+        command = gunicorn_command(f"127.0.0.1:{self.port}", workers, threads,
+                                   app="benchmarks.bench_api:bench_app()")
+        self.proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -287,11 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-uncached", action="store_true",
                         help="skip the runs with the response memo off")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
-    parser.add_argument("--child", nargs=3, metavar=("BIND", "WORKERS", "THREADS"),
-                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        return serve_child(args.child[0], int(args.child[1]), int(args.child[2]))
     if shutil.which("wrk") is None:
         print("bench_api: wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2

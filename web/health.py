@@ -1,47 +1,20 @@
 """Liveness, readiness and metrics for the load balancer, the orchestrator and Prometheus.
 
-Readiness reads the serving build's ``meta.json`` (not the FAISS index): readers' lists come from
-SQL, so a web worker has no reason to map the index just to say it is ready.
+Readiness reads the serving build's ``meta.json`` through ``web.serving_build`` (not the FAISS
+index): readers' lists come from SQL, so a web worker has no reason to map the index to be ready.
 """
 
 from __future__ import annotations
-
-import json
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from recommender.index.builds import META_FILE, IndexStore
+from recommender.index.builds import IndexStore
 from web import db, metrics
+from web.serving_build import UnreadableBuild, current_build
 
 bp = Blueprint("health", __name__)
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """The serving build as readiness and metrics report it."""
-
-    build_id: str
-    created: str | None
-    age_seconds: float | None
-    count: int | None
-
-
-def current_build(store: IndexStore) -> BuildInfo | None:
-    """The build named by ``CURRENT`` if its directory is complete, else None."""
-    build_id = store.current_id()
-    if build_id is None:
-        return None
-    try:
-        meta = json.loads((store.builds / build_id / META_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    created = meta.get("created") if isinstance(meta, dict) else None
-    age = metrics.utc_age_seconds(created) if isinstance(created, str) else None
-    count = meta.get("count") if isinstance(meta.get("count"), int) else None
-    return BuildInfo(build_id, created if isinstance(created, str) else None, age, count)
 
 
 @bp.after_request
@@ -68,15 +41,22 @@ def readyz() -> tuple[Response, int]:
         checks["database"] = "ok"
     except SQLAlchemyError as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    build = current_build(resources.recommender.store)
-    if build is None:
-        checks["build"] = "no index build yet: run `related-reading reindex`"
-    else:
-        checks["build"] = {"id": build.build_id, "created": build.created,
-                           "age_seconds": None if build.age_seconds is None
-                           else round(build.age_seconds, 1), "articles": build.count}
-    ready = checks["database"] == "ok" and build is not None
+    has_build, checks["build"] = _build_check(resources.recommender.store)
+    ready = checks["database"] == "ok" and has_build
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+def _build_check(store: IndexStore) -> tuple[bool, object]:
+    """Whether a build is in place, and what readiness says about it."""
+    try:
+        build = current_build(store)
+    except UnreadableBuild as exc:  # "build <id> unreadable: ...": not ready, and why
+        return False, str(exc)
+    if build is None:
+        return False, "no index build yet: run `related-reading reindex`"
+    return True, {"id": build.build_id, "created": build.created,
+                  "age_seconds": None if build.age_seconds is None
+                  else round(build.age_seconds, 1), "articles": build.count}
 
 
 @bp.get("/metrics")

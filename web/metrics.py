@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from web import db
+from web.serving_build import UnreadableBuild, current_build
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -55,12 +55,13 @@ class CatalogueCollector(Collector):
         self._app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from web.health import current_build
-
         resources = self._app.extensions[db.EXTENSION]
         age = GaugeMetricFamily("related_index_build_age_seconds",
                                 "Seconds since the serving index build was created")
-        build = current_build(resources.recommender.store)
+        try:
+            build = current_build(resources.recommender.store)
+        except UnreadableBuild:  # /readyz reports it (503); a scrape still answers
+            build = None
         if build is not None and build.age_seconds is not None:
             age.add_metric([], build.age_seconds)
         yield age
@@ -119,14 +120,3 @@ def exposition() -> Response:
         registry.register(tools.memo)
     registry.register(CatalogueCollector(app))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE)
-
-
-def utc_age_seconds(created: str) -> float | None:
-    """Seconds since an ISO 8601 timestamp (naive ones are UTC), or None when unparseable."""
-    try:
-        moment = datetime.fromisoformat(created)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (datetime.now(UTC) - moment).total_seconds())

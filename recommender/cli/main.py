@@ -126,27 +126,6 @@ def cmd_demo_load(args: argparse.Namespace, settings: Settings) -> int:
                       settings)
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the API, the widget and the demo site with gunicorn (see ``web.server``)."""
-    if args.workers < 1 or args.threads < 1:
-        _error("--workers and --threads must be at least 1")
-        return exits.USAGE
-    from web.server import serve
-
-    return serve(settings, args.bind, args.workers, args.threads, access_log=args.access_log)
-
-
-def _register_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="serve the API, the widget and the demo site (gunicorn)")
-    serve.add_argument("--bind", default="127.0.0.1:8000", metavar="HOST:PORT")
-    serve.add_argument("--workers", type=int, default=2, metavar="N",
-                       help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, default=4, metavar="T",
-                       help="threads per worker (default 4)")
-    serve.add_argument("--access-log", action="store_true", help="log every request to stderr")
-    serve.set_defaults(handler=cmd_serve)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="related-reading", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -207,10 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _register_jobs() -> None:
     from recommender.cli import jobs as cli_jobs
     from recommender.cli import keys as cli_keys
+    from recommender.cli import serve as cli_serve
     from recommender.cli import users as cli_users
 
     _EXTENSIONS.append(cli_jobs.register)
-    _EXTENSIONS.append(_register_serve)
+    _EXTENSIONS.append(cli_serve.register)
     _EXTENSIONS.append(cli_users.register)
     _EXTENSIONS.append(cli_keys.register)
 

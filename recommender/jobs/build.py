@@ -201,6 +201,10 @@ def _analyze(session: Session) -> None:
 
 
 def _mark_failed(session: Session, build_id: str, message: str) -> None:
+    """Record the build as failed. If even that fails (the database went away or read-only),
+    log it and carry on: the build's own error, raised by the caller, is the one that matters."""
+    import logging
+
     try:
         record = session.get(IndexBuild, build_id)
         if record is not None:
@@ -208,4 +212,7 @@ def _mark_failed(session: Session, build_id: str, message: str) -> None:
             record.stats = {"error": message[:500]}
             session.commit()
     except Exception:
+        logging.getLogger(__name__).exception(
+            "build %s failed (%s) and could not be recorded as failed in index_builds; it "
+            "stays 'building' there", build_id, message[:500])
         session.rollback()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from recommender.jobs.build import _mark_failed
 from recommender.live.recommender import Recommender
 from recommender.readers import find_article
 from recommender.settings import Settings
@@ -123,3 +125,32 @@ def test_model_change_never_mixes_vectors(demo: tuple[Recommender, sessionmaker[
     with factory() as session:
         models = set(session.scalars(select(Embedding.model_id)))
     assert models == {"fake-bow", "other"}
+
+
+# -- recording a failed build --------------------------------------------------------------------
+
+def test_a_failed_build_is_recorded_with_its_error(session: Session,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    session.add(IndexBuild(id="b-1", model_id="m", dimension=3))
+    session.commit()
+    with caplog.at_level(logging.WARNING, logger="recommender.jobs.build"):
+        _mark_failed(session, "b-1", "encoder crashed")
+    session.expire_all()
+    record = session.get(IndexBuild, "b-1")
+    assert record is not None and record.status == "failed"
+    assert record.stats == {"error": "encoder crashed"}
+    assert [r for r in caplog.records if r.name == "recommender.jobs.build"] == []
+
+
+def test_a_build_that_cannot_be_recorded_as_failed_is_logged(
+        session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    session.add(IndexBuild(id="b-2", model_id="m", dimension=3))
+    session.commit()
+    # The database refuses writes (a failover to a read-only replica, a full disk).
+    read_only = {"sqlite": "PRAGMA query_only = ON", "postgresql": "SET TRANSACTION READ ONLY"}
+    session.execute(text(read_only[session.get_bind().dialect.name]))
+    with caplog.at_level(logging.WARNING, logger="recommender.jobs.build"):
+        _mark_failed(session, "b-2", "encoder crashed")  # does not raise
+    [logged] = [r for r in caplog.records if r.name == "recommender.jobs.build"]
+    assert logged.levelno == logging.ERROR and logged.exc_info is not None
+    assert "b-2" in logged.getMessage() and "encoder crashed" in logged.getMessage()

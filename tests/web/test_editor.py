@@ -396,6 +396,30 @@ def test_saved_policy_is_used_by_the_next_build(editor_app: Flask, ed: FlaskClie
     assert build.meta["policy"]["half_life_days"]["news"] == 20.0
 
 
+def test_a_saved_policy_that_no_longer_validates_is_shown_to_editors(
+        editor_app: Flask, ed: FlaskClient) -> None:
+    page_id = article_id(editor_app, "demo-001")
+    for path in ("/editor/policy", f"/editor/articles/{page_id}"):
+        assert "data-policy-problem" not in ed.get(path).get_data(as_text=True)
+    with session_of(editor_app) as session:
+        broken = SavedPolicy(policy={"retired_weight": 1}, created_by=EDITOR)
+        session.add(broken)
+        session.commit()
+        broken_id = broken.id
+    for path in ("/editor/policy", f"/editor/articles/{page_id}"):
+        response = ed.get(path)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 200  # the pages still rank, with the settings' policy
+        banner = re.search(r'<p class="ed-flash ed-flash-error" role="alert" '
+                           r'data-policy-problem>([^<]*)</p>', text)
+        assert banner, text
+        assert f"#{broken_id} no longer validates" in banner.group(1)
+        assert "retired_weight" in banner.group(1)
+    # Saving a valid policy (the form is prefilled with the settings') clears it.
+    assert post(ed, "/editor/policy", action="save", note="fix").status_code == 303
+    assert "data-policy-problem" not in ed.get("/editor/policy").get_data(as_text=True)
+
+
 def test_preview_responses_match_the_openapi_document(editor_app: Flask, anon: FlaskClient) -> None:
     from tests.helpers.openapi import schema_validator
     from web.openapi import openapi_document

@@ -52,6 +52,42 @@ def test_readyz_503_without_a_build(demo_settings: Any, demo_dir: Path) -> None:
     app.extensions["related"].engine.dispose()
 
 
+def _break_meta(meta: Path, how: str) -> None:
+    if how == "garbage":
+        meta.write_bytes(b"\x00\xff not json")
+    elif how == "truncated":
+        meta.write_text(meta.read_text()[:20])
+    elif how == "not an object":
+        meta.write_text("[1, 2, 3]")
+    elif how == "missing":
+        meta.unlink()
+    else:  # unreadable: a directory where the file should be (root reads any file)
+        meta.unlink()
+        meta.mkdir()
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "not an object", "missing",
+                                 "unreadable"])
+def test_readyz_503_says_the_serving_build_is_unreadable(demo_settings: Any, demo_dir: Path,
+                                                         how: str) -> None:
+    app = create_app(demo_settings)
+    store = app.extensions["related"].recommender.store
+    build_id = store.current_id()
+    _break_meta(store.builds / build_id / "meta.json", how)
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "not ready" and body["checks"]["database"] == "ok"
+    assert body["checks"]["build"].startswith(f"build {build_id} unreadable: meta.json")
+    assert str(demo_dir) not in body["checks"]["build"]  # no server paths in the answer
+    # Metrics still answer, without a build age to report.
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "\nrelated_index_build_age_seconds " not in metrics.get_data(as_text=True)
+    app.extensions["related"].engine.dispose()
+
+
 def test_readyz_503_when_the_database_is_unreachable(demo_settings: Any) -> None:
     app = create_app(replace(demo_settings,
                              database_url="postgresql+psycopg://nobody@127.0.0.1:9/none"))
@@ -110,14 +146,15 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path) -> None:
+def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path,
+                                                            tmp_path: Path) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("RELATED_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-    env["RELATED_DATA_DIR"] = str(demo_dir)
+    env.update(RELATED_DATA_DIR=str(demo_dir), TMPDIR=str(tmp_path))
     server = subprocess.Popen(
         [sys.executable, "-m", "recommender", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "2"],
+         "--workers", "2", "--threads", "2", "--access-log"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -134,11 +171,16 @@ def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path) -> N
         for _ in range(40):  # several connections, so both workers answer some
             assert _get(base + "/api/v1/articles/demo-001/related")[0] == 200
         assert _get(base + "/readyz")[0] == 200
+        assert list(tmp_path.glob("related-metrics-*"))  # prometheus-client's multiprocess dir
         status, text = _get(base + "/metrics")
         assert status == 200
         assert _value(text, "related_http_requests_total", endpoint="api.related_by_id",
                       status="200") == 40
         assert _value(text, "related_articles", status="published") == 84
+        traced = urllib.request.Request(base + "/api/v1/articles/demo-002/related",
+                                        headers={"X-Request-ID": "trace-me-0001"})
+        with urllib.request.urlopen(traced, timeout=10) as response:
+            assert response.headers["X-Request-ID"] == "trace-me-0001"
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
@@ -146,3 +188,7 @@ def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path) -> N
     pids = set(re.findall(r"Booting worker with pid: (\d+)", output))
     assert len(pids) == 2, output
     assert "Using worker: gthread" in output
+    # The access log names the id the API returned; the metrics directory is removed.
+    assert re.search(r'"GET /api/v1/articles/demo-002/related HTTP/1.1" 200 .* trace-me-0001$',
+                     output, re.M), output
+    assert not list(tmp_path.glob("related-metrics-*"))

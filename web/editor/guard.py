@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
 
 from recommender.accounts.users import get_user
+from recommender.ranking import saved
 from web import db
 from web.editor.present import SHORT, SIGNALS
 
@@ -80,7 +81,15 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def policy_problem() -> str:
+    """Why the newest saved ranking policy is not in force ("" when it is or none was saved).
+
+    A template function, so only the pages that rank (policy, article) pay for the query.
+    """
+    return saved.policy_status(db.get_session(), db.resources().settings.ranking).problem
+
+
 @bp.context_processor
 def _template_globals() -> dict[str, object]:
     return {"csrf_token": csrf_token, "editor_name": current_editor(), "signals": SIGNALS,
-            "short_labels": SHORT}
+            "short_labels": SHORT, "policy_problem": policy_problem}

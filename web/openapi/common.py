@@ -1,0 +1,56 @@
+"""Pieces every part of the OpenAPI document uses: references, errors, cache headers, parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = "application/json"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": ref("Error")}}}
+
+
+CACHE_HEADERS = {
+    "ETag": {"description": "Changes whenever what a reader would see changes",
+             "schema": {"type": "string"}},
+    "Cache-Control": {"description": "public, max-age and stale-while-revalidate",
+                      "schema": {"type": "string"}},
+    "X-Request-ID": {"description": "This request's id (also in the body)",
+                     "schema": {"type": "string"}},
+}
+NOT_MODIFIED = {"description": "The client's copy (If-None-Match) is current",
+                "headers": CACHE_HEADERS}
+
+
+def k_parameter(maximum: int) -> dict[str, Any]:
+    return {"name": "k", "in": "query", "required": False,
+            "description": "How many related items (default 3)",
+            "schema": {"type": "integer", "minimum": 1, "maximum": maximum,
+                       "default": min(3, maximum)}}
+
+
+URL = {"name": "url", "in": "query", "required": True,
+       "description": "The article page's URL; tracking parameters (utm_*, fbclid, …), the "
+                      "fragment and a trailing slash are ignored",
+       "schema": {"type": "string", "minLength": 1, "maxLength": 2048},
+       "example": "https://meridian.example/2025/12/what-the-delhi-summit-settled"}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "An ETag from an earlier response", "schema": {"type": "string"}}
+
+
+BEARER = {"bearerAuth": {
+    "type": "http", "scheme": "bearer",
+    "description": "An API key from `related-reading keys create NAME` or RELATED_API_KEYS"}}
+STRING_LIST = {"anyOf": [{"type": "array", "items": {"type": "string"}},
+                         {"type": "string", "description": "`;`-separated"}]}
+UNAUTHORIZED = {"description": "No API key, or an unknown or revoked one",
+                "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                "content": {JSON: {"schema": ref("Error")}}}
+ARTICLE_ID = {"name": "article_id", "in": "path", "required": True,
+              "description": "The CMS's article id", "example": "demo-001",
+              "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
