@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.catalog.articles import InvalidArticle, parse_article, upsert_articles
+from recommender.catalog.articles import InvalidArticle, parse_article
+from recommender.catalog.storing import upsert_articles
 from recommender.live.recommender import Draft, Recommender
 from recommender.settings import Settings
 from recommender.storage import migrations

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from recommender.catalog.articles import (
     ArticleInput,
     InvalidArticle,
-    find_url_conflicts,
     parse_article,
-    upsert_articles,
 )
+from recommender.catalog.storing import find_url_conflicts, upsert_articles
 from recommender.storage.schema import utcnow
 
 FORMATS = ("jsonl", "csv")

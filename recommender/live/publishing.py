@@ -18,18 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recommender.catalog.articles import (
+    ARTICLE_FIELDS,
     ArticleInput,
     InvalidArticle,
-    find_url_conflicts,
     parse_article,
-    upsert_articles,
 )
+from recommender.catalog.storing import find_url_conflicts, upsert_articles
 from recommender.live.recommender import Recommender
 from recommender.storage.schema import Article, AuditEntry, utcnow
 
 MAX_ARTICLES = 500
-ARTICLE_FIELDS = ("id", "url", "title", "dek", "body", "authors", "tags", "section",
-                  "content_type", "language", "published_at", "updated_at", "status", "image")
 # Valid stand-ins: once a field's problem is recorded, the record is re-checked with the field
 # replaced, so one request reports every bad field of every item, not the first of each.
 _STAND_INS: dict[str, Any] = {

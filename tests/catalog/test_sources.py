@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recommender import exits
-from recommender.catalog.articles import parse_article, upsert_articles
+from recommender.catalog.articles import parse_article
 from recommender.catalog.sources import SourceError, sync_source
 from recommender.catalog.sources.feeds import short_dek
 from recommender.catalog.sources.wordpress import post_to_record
+from recommender.catalog.storing import upsert_articles
 from recommender.cli import main as cli
 from recommender.storage.engine import make_engine
 from recommender.storage.schema import Article

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 from recommender.catalog.articles import (
     ArticleInput,
     InvalidArticle,
-    find_url_conflicts,
     parse_article,
-    upsert_articles,
 )
 from recommender.catalog.sources.feeds import fetch_feed
 from recommender.catalog.sources.http import DEFAULT_TIMEOUT, Fetched, SourceError, host_of
 from recommender.catalog.sources.sitemap import fetch_sitemap
 from recommender.catalog.sources.wordpress import fetch_wordpress
+from recommender.catalog.storing import find_url_conflicts, upsert_articles
 from recommender.storage.schema import Article, utcnow
 
 __all__ = ["SOURCE_KINDS", "SourceError", "SyncReport", "parse_spec", "sync_source"]
