@@ -161,3 +161,18 @@ def test_ten_thousand_articles(session: Session, tmp_path: Path) -> None:
     report = import_file(session, path)
     session.rollback()
     assert report.summary()["unchanged"] == 10_000
+
+
+def test_batch_problems_are_worded_per_line(session: Session, tmp_path: Path) -> None:
+    import_file(session, _write_jsonl(tmp_path / "a.jsonl", [_record(100)]))
+    session.commit()
+    path = _write_jsonl(tmp_path / "b.jsonl", [
+        _record(1), _record(1, url="https://mag.example/x"), _record(3, url="https://mag.example/1"),
+        _record(4, url="https://mag.example/100"), ["not", "an", "object"]])
+    with pytest.raises(ImportFailed) as info:
+        import_file(session, path)
+    assert [str(e) for e in info.value.errors] == [
+        f"{path}:2: id: duplicate id 'art-1' (first at line 1)",
+        f"{path}:3: url: duplicate url (first at line 1)",
+        f"{path}:4: url: already used by article 'art-100'",
+        f"{path}:5: expected an object with id, url and title"]

@@ -362,6 +362,27 @@ def test_an_undated_entry_keeps_its_first_import_date(sqlite_session: Session, t
     assert _article(sqlite_session, "https://mag.example/undated").published_at == first is not None
 
 
+def test_duplicates_and_taken_urls_are_skipped_and_listed(sqlite_session: Session,
+                                                          tmp_path: Path) -> None:
+    upsert_articles(sqlite_session, [parse_article(
+        {"id": "stored", "url": "https://mag.example/taken", "title": "Stored"})])
+    entries = [("One", "one", "https://mag.example/1"), ("Same id", "one", "https://mag.example/2"),
+               ("Same URL", "three", "https://mag.example/1?utm_source=x"),
+               ("Taken", "four", "https://mag.example/taken"), ("", "five", "https://mag.example/5")]
+    path = tmp_path / "feed.xml"
+    path.write_text('<rss version="2.0"><channel><title>T</title>' + "".join(
+        f"<item><title>{title}</title><guid>tag:mag.example,2025:{guid}</guid><link>{link}</link>"
+        "</item>"
+        for title, guid, link in entries) + "</channel></rss>")
+    report = sync_source(sqlite_session, f"rss:{path}")
+    assert (report.seen, len(report.added)) == (5, 1)
+    assert report.skipped == [  # a URL taken by a stored article is listed last, under that URL
+        (f"{path} entry 2", f"duplicate id 'tag:mag.example,2025:one' (first at {path} entry 1)"),
+        (f"{path} entry 3", f"duplicate url https://mag.example/1 (first at {path} entry 1)"),
+        (f"{path} entry 5", "title: required (non-empty text)"),
+        ("https://mag.example/taken", "url: already used by article 'stored'")]
+
+
 def test_bad_specs_are_value_errors(sqlite_session: Session) -> None:
     for spec in ("ftp:x", "rss:", "nothing"):
         with pytest.raises(ValueError, match="bad source"):
