@@ -1,7 +1,8 @@
 """Importing article files (JSON Lines, CSV): all-or-nothing unless told to skip bad rows.
 
 A half-imported file is worse than none (an editor cannot tell what landed), so every row is
-validated first and the file is committed in one transaction.
+validated first (``catalog.validation``, as for feeds and the webhook) and the file is committed in
+one transaction. This module only reads files and words the problems by file and line.
 """
 
 from __future__ import annotations
