@@ -103,6 +103,7 @@ def _problem(found: validation.Problem[int]) -> Problem:
 def validate(session: Session, records: list[Any],
              now: datetime | None = None) -> list[ArticleInput]:
     """Every record parsed, or PublishRejected listing every problem of every record."""
+    # a non-object is worded for API clients ("an article object"), not as a file row would be
     entries = [(index, record if isinstance(record, Mapping) else
                 InvalidArticle("expected an article object with id, url and title"))
                for index, record in enumerate(records)]
