@@ -57,7 +57,8 @@ def build_catalogue(data_dir: Path, n: int, seed: int = 7) -> None:
     """n published articles, 12 related rows each, a few curations; no embeddings, no index."""
     from sqlalchemy import insert, select
 
-    from recommender.catalog.articles import ArticleInput, upsert_articles
+    from recommender.catalog.articles import ArticleInput
+    from recommender.catalog.storing import upsert_articles
     from recommender.settings import Settings
     from recommender.storage import migrations
     from recommender.storage.engine import make_engine, make_session_factory

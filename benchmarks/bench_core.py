@@ -90,8 +90,8 @@ def cold_warm_changed(data_dir: Path) -> None:
 def import_dir(data_dir: Path, files: list[Path], *, as_site: bool = False) -> None:
     """Evaluation sets go through the eval loader (synthetic URLs, all published); the demo
     magazine through the site's own importer (its draft and unpublished article stay so)."""
-    from recommender.catalog.articles import upsert_articles
     from recommender.catalog.importing import import_file
+    from recommender.catalog.storing import upsert_articles
     from recommender.jobs.evaluation import _prepare
 
     settings = Settings.from_env({"RELATED_DATA_DIR": str(data_dir)})

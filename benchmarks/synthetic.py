@@ -12,7 +12,8 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from recommender.catalog.articles import ArticleInput, upsert_articles
+from recommender.catalog.articles import ArticleInput
+from recommender.catalog.storing import upsert_articles
 from recommender.storage.schema import Article, Embedding, utcnow
 
 SECTIONS = ["Asia", "Europe", "Americas", "Middle East", "Africa", "Global", "Economy", "Security"]

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from recommender.catalog.items import active_curations, live_clause
+from recommender.catalog.items import active_curations
+from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
 from recommender.catalog.urls import normalize_url
 from recommender.storage.schema import Article, RelatedItem, utcnow

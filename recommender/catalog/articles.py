@@ -1,31 +1,47 @@
-"""Validating incoming articles and upserting them by CMS id.
+"""What a valid article is: one incoming record checked, cleaned and named field by field.
 
-Every source (files, feeds, the publish webhook) produces plain dicts; this module is the one
-place that decides what a valid article is and how a re-sent article updates the stored one, so
-re-importing is idempotent everywhere.
+Every source (files, feeds, sitemaps, the publish webhook) produces plain dicts; this module is the
+one place that decides whether such a dict is an article, so every edge accepts and refuses the
+same things. Checking a whole batch (duplicates, URLs taken) is ``catalog.validation``; storing is
+``catalog.storing``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from recommender.catalog import text as textutil
 from recommender.catalog.urls import InvalidURL, normalize_url
-from recommender.storage.schema import STATUSES, Article, utcnow
+from recommender.storage.schema import STATUSES, utcnow
 
 MAX_BODY_CHARS = 1_000_000
+# The fields of an incoming record; an InvalidArticle's message starts with one of them.
+ARTICLE_FIELDS = ("id", "url", "title", "dek", "body", "authors", "tags", "section",
+                  "content_type", "language", "published_at", "updated_at", "status", "image")
 _TYPE_ALIASES = {"book review": "review", "book-review": "review", "book talk": "review",
                  "explainer": "evergreen", "evergreen explainer": "evergreen"}
 
 
 class InvalidArticle(ValueError):
-    """An incoming record is not a valid article; the message says which field and why."""
+    """An incoming record is not a valid article; the message says which field and why.
+
+    The message reads ``"<field>: <what is wrong>"`` when one field is at fault (``field`` gives
+    it back), or just what is wrong when the record as a whole is.
+    """
+
+    @property
+    def field(self) -> str | None:
+        name, sep, _ = str(self).partition(": ")
+        return name if sep and name in ARTICLE_FIELDS else None
+
+    @property
+    def reason(self) -> str:
+        """The message without the field name."""
+        text = str(self)
+        return text.partition(": ")[2] if self.field is not None else text
 
 
 @dataclass(frozen=True)
@@ -53,19 +69,6 @@ class ArticleInput:
     @property
     def content_hash(self) -> str:
         return textutil.content_hash(self.title, self.dek, self.body)
-
-
-@dataclass
-class UpsertResult:
-    """Which stored articles an upsert touched, so lists can be refreshed for exactly those."""
-
-    added: list[int] = field(default_factory=list)
-    updated: list[int] = field(default_factory=list)
-    unchanged: list[int] = field(default_factory=list)
-
-    @property
-    def changed(self) -> list[int]:
-        return self.added + self.updated
 
 
 def parse_datetime(value: Any, name: str) -> datetime | None:
@@ -165,67 +168,3 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         image=image,
         dated=dated,
     )
-
-
-def _apply(article: Article, item: ArticleInput) -> bool:
-    """Copy the input onto the stored row; True if anything changed."""
-    published_at = item.published_at
-    if (not item.dated and item.status == "published" and article.status == "published"
-            and article.published_at is not None and published_at is not None
-            and article.published_at <= published_at):
-        published_at = article.published_at  # already live: it went live when first received
-    values: dict[str, Any] = {
-        "url": item.url, "title": item.title, "dek": item.dek, "body": item.body,
-        "authors": item.authors, "tags": item.tags, "section": item.section,
-        "content_type": item.content_type, "language": item.language, "status": item.status,
-        "published_at": published_at, "updated_at": item.updated_at, "image": item.image,
-        "word_count": textutil.word_count(item.body), "content_hash": item.content_hash,
-    }
-    changed = False
-    for name, value in values.items():
-        if getattr(article, name) != value:
-            setattr(article, name, value)
-            changed = True
-    return changed
-
-
-def upsert_articles(session: Session, items: Iterable[ArticleInput]) -> UpsertResult:
-    """Insert new articles and update changed ones in place, keyed by CMS id (no commit)."""
-    batch = list(items)
-    result = UpsertResult()
-    existing: dict[str, Article] = {}
-    ids = [i.external_id for i in batch]
-    for start in range(0, len(ids), 500):
-        rows = session.scalars(select(Article).where(Article.external_id.in_(ids[start:start + 500])))
-        existing.update({a.external_id: a for a in rows})
-    new_articles: list[Article] = []
-    for item in batch:
-        article = existing.get(item.external_id)
-        if article is None:
-            article = Article(external_id=item.external_id)
-            _apply(article, item)
-            session.add(article)
-            existing[item.external_id] = article
-            new_articles.append(article)
-        elif _apply(article, item):
-            result.updated.append(article.id)
-        else:
-            result.unchanged.append(article.id)
-    session.flush()
-    result.added.extend(a.id for a in new_articles)
-    return result
-
-
-def find_url_conflicts(session: Session, items: list[ArticleInput]) -> dict[str, str]:
-    """URLs in ``items`` already stored under another CMS id: {external_id: other id}."""
-    urls = {i.url: i.external_id for i in items}
-    conflicts: dict[str, str] = {}
-    keys = list(urls)
-    for start in range(0, len(keys), 500):
-        rows = session.execute(
-            select(Article.url, Article.external_id).where(Article.url.in_(keys[start:start + 500]))
-        )
-        for url, other in rows:
-            if urls[url] != other:
-                conflicts[urls[url]] = other
-    return conflicts

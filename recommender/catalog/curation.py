@@ -2,7 +2,7 @@
 
 Each change and its audit entry are committed in one transaction, so the log can never miss a
 change nor record one that did not happen. Nothing is recomputed here: the reader's path
-(``serving.related_for``) re-applies live pins and blocks on every read, so a change is visible to
+(``readers.related_for``) re-applies live pins and blocks on every read, so a change is visible to
 readers (and changes the ETag) the moment it is committed, and the next build or refresh bakes it
 into the stored lists.
 """

@@ -1,7 +1,7 @@
 """Finding articles for editors: by title words, URL, CMS id or internal id, in any status.
 
-Readers only ever reach live articles (``serving.find_article``); editors must also find drafts,
-scheduled and withdrawn ones, so this lookup ignores status and reports it instead.
+Readers only ever reach live articles (``readers.find_article``); editors must also find drafts,
+scheduled and withdrawn ones, so this lookup ignores status (``live.status_of`` reports it).
 """
 
 from __future__ import annotations
@@ -11,19 +11,13 @@ import re
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+# status_of is re-exported for the editors' pages (web/editor), which call finding.status_of
+from recommender.catalog.live import status_of as status_of
 from recommender.catalog.urls import InvalidURL, normalize_url
-from recommender.storage.schema import Article, utcnow
+from recommender.storage.schema import Article
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 8
-
-
-def status_of(article: Article) -> str:
-    """What readers experience: a published article dated in the future is 'scheduled'."""
-    if article.status == "published" and article.published_at is not None \
-            and article.published_at > utcnow():
-        return "scheduled"
-    return article.status
 
 
 def _escape_like(word: str) -> str:

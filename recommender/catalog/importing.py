@@ -1,7 +1,8 @@
 """Importing article files (JSON Lines, CSV): all-or-nothing unless told to skip bad rows.
 
 A half-imported file is worse than none (an editor cannot tell what landed), so every row is
-validated first and the file is committed in one transaction.
+validated first (``catalog.validation``, as for feeds and the webhook) and the file is committed in
+one transaction. This module only reads files and words the problems by file and line.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recommender.catalog.articles import (
-    ArticleInput,
-    InvalidArticle,
-    find_url_conflicts,
-    parse_article,
-    upsert_articles,
-)
-from recommender.storage.schema import utcnow
+from recommender.catalog.articles import InvalidArticle
+from recommender.catalog.storing import upsert_articles
+from recommender.catalog.validation import Problem, validate_batch
 
 FORMATS = ("jsonl", "csv")
 
@@ -101,51 +97,19 @@ def read_records(path: Path, fmt: str | None = None) -> Iterator[tuple[int, Any]
     return _read_jsonl(path) if kind == "jsonl" else _read_csv(path)
 
 
-def validate_file(path: Path, fmt: str | None = None) -> tuple[list[ArticleInput], list[RowError],
-                                                               list[int]]:
-    """Parse every row: (valid items, row errors, line number of each valid item)."""
-    now = utcnow()
-    items: list[ArticleInput] = []
-    lines: list[int] = []
-    errors: list[RowError] = []
-    first_line_of_id: dict[str, int] = {}
-    first_line_of_url: dict[str, int] = {}
-    for number, record in read_records(path, fmt):
-        try:
-            if isinstance(record, InvalidArticle):
-                raise record
-            item = parse_article(record, now)
-            if item.external_id in first_line_of_id:
-                raise InvalidArticle(
-                    f"id: duplicate id {item.external_id!r} (first at line "
-                    f"{first_line_of_id[item.external_id]})")
-            if item.url in first_line_of_url:
-                raise InvalidArticle(f"url: duplicate url (first at line {first_line_of_url[item.url]})")
-        except InvalidArticle as exc:
-            errors.append(RowError(str(path), number, str(exc)))
-            continue
-        first_line_of_id[item.external_id] = number
-        first_line_of_url[item.url] = number
-        items.append(item)
-        lines.append(number)
-    return items, errors, lines
+def _row_error(path: Path, problem: Problem[int]) -> RowError:
+    """A file's wording: ``file:line: field: message``, a duplicate naming the first line."""
+    reason = problem.text
+    if problem.first is not None:
+        reason += f" (first at line {problem.first})"
+    return RowError(str(path), problem.where, reason)
 
 
 def import_file(session: Session, path: Path, *, fmt: str | None = None,
                 skip_invalid: bool = False) -> ImportReport:
     """Validate and upsert a whole file in one transaction; raise ImportFailed on bad rows."""
-    items, errors, lines = validate_file(path, fmt)
-    conflicts = find_url_conflicts(session, items)
-    if conflicts:
-        kept: list[ArticleInput] = []
-        for item, line in zip(items, lines, strict=True):
-            if item.external_id in conflicts:
-                errors.append(RowError(str(path), line,
-                                       f"url: already used by article {conflicts[item.external_id]!r}"))
-            else:
-                kept.append(item)
-        items = kept
-        errors.sort(key=lambda e: e.line)
+    items, problems = validate_batch(session, read_records(path, fmt))
+    errors = [_row_error(path, p) for p in problems]  # one per row, in line order
     if errors and not skip_invalid:
         raise ImportFailed(errors)
     report = ImportReport(seen=len(items) + len(errors), skipped=errors)

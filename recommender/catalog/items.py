@@ -10,12 +10,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+# live_clause is re-exported for web/demo.py, which still imports it from here
+from recommender.catalog.live import live_at
+from recommender.catalog.live import live_clause as live_clause
 from recommender.storage.schema import Article, Curation, utcnow
 
 
@@ -34,14 +36,7 @@ class ItemInfo:
     publisher: str = ""  # the URL's host; "" when unknown
 
 
-LIVE_STATUSES = ("published", "scheduled")
 FALLBACK_PER_SECTION = 20
-
-
-def live_clause(now: datetime, entity: Any = Article) -> ColumnElement[bool]:
-    """SQL condition for 'a reader may see this article now' (on Article or an alias of it)."""
-    return (entity.status.in_(LIVE_STATUSES) & entity.published_at.is_not(None)  # type: ignore[no-any-return]
-            & (entity.published_at <= now))
 
 
 def publisher_of(url: str) -> str:
@@ -54,7 +49,8 @@ def info_of(article: Article, now: datetime) -> ItemInfo:
     return ItemInfo(id=article.id, section=article.section or "",
                     content_type=article.content_type or "", language=article.language or "",
                     authors=tuple(article.authors or ()), tags=tuple(article.tags or ()),
-                    published_at=article.published_at, live=article.is_live(now),
+                    published_at=article.published_at,
+                    live=live_at(article.status, article.published_at, now),
                     publisher=publisher_of(article.url))
 
 
@@ -69,12 +65,11 @@ def load_items(session: Session, now: datetime | None = None,
         query = query.where(Article.id.in_(list(ids)))
     out: dict[int, ItemInfo] = {}
     for row in session.execute(query):
-        live = (row.status in LIVE_STATUSES and row.published_at is not None
-                and row.published_at <= moment)
         out[row.id] = ItemInfo(id=row.id, section=row.section or "",
                                content_type=row.content_type or "", language=row.language or "",
                                authors=tuple(row.authors or ()), tags=tuple(row.tags or ()),
-                               published_at=row.published_at, live=live,
+                               published_at=row.published_at,
+                               live=live_at(row.status, row.published_at, moment),
                                publisher=publisher_of(row.url))
     return out
 

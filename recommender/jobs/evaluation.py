@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from recommender.catalog.articles import InvalidArticle, parse_article, upsert_articles
+from recommender.catalog.articles import InvalidArticle, parse_article
+from recommender.catalog.storing import upsert_articles
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import LoadedBuild

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.catalog.items import LIVE_STATUSES
+from recommender.catalog.live import LIVE_STATUSES
 from recommender.embedding.cache import stale_articles
 from recommender.embedding.encoder import Encoder
 from recommender.jobs.build import BuildReport, ProgressFactory, peak_rss_mb

@@ -17,26 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recommender.catalog.articles import (
-    ArticleInput,
-    InvalidArticle,
-    find_url_conflicts,
-    parse_article,
-    upsert_articles,
-)
+from recommender.catalog import validation
+from recommender.catalog.articles import ArticleInput, InvalidArticle
+from recommender.catalog.storing import upsert_articles
 from recommender.live.recommender import Recommender
-from recommender.storage.schema import Article, AuditEntry, utcnow
+from recommender.storage.schema import Article, AuditEntry
 
 MAX_ARTICLES = 500
-ARTICLE_FIELDS = ("id", "url", "title", "dek", "body", "authors", "tags", "section",
-                  "content_type", "language", "published_at", "updated_at", "status", "image")
-# Valid stand-ins: once a field's problem is recorded, the record is re-checked with the field
-# replaced, so one request reports every bad field of every item, not the first of each.
-_STAND_INS: dict[str, Any] = {
-    "id": "stand-in", "url": "https://stand-in.invalid/", "title": "stand-in", "dek": "",
-    "body": "", "authors": [], "tags": [], "section": "", "content_type": "", "language": "",
-    "published_at": "2000-01-01T00:00:00Z", "updated_at": None, "status": "draft", "image": None,
-}
 
 
 @dataclass(frozen=True)
@@ -105,60 +92,24 @@ def records_of(payload: Any) -> list[Any]:
     return payload
 
 
-def _split(exc: InvalidArticle) -> tuple[str | None, str]:
-    name, sep, rest = str(exc).partition(": ")
-    return (name, rest) if sep and name in ARTICLE_FIELDS else (None, str(exc))
-
-
-def record_problems(record: Any, now: datetime) -> tuple[ArticleInput | None, list[tuple[str | None,
-                                                                                          str]]]:
-    """Parse one record, collecting every invalid field: (the article or None, problems)."""
-    if not isinstance(record, Mapping):
-        return None, [(None, "expected an article object with id, url and title")]
-    trial = dict(record)
-    problems: list[tuple[str | None, str]] = []
-    for _ in range(len(_STAND_INS) + 1):
-        try:
-            item = parse_article(trial, now)
-        except InvalidArticle as exc:
-            name, message = _split(exc)
-            problems.append((name, message))
-            if name is None or name not in _STAND_INS or trial.get(name) == _STAND_INS[name]:
-                break
-            trial[name] = _STAND_INS[name]
-            continue
-        return (None if problems else item), problems
-    return None, problems
+def _problem(found: validation.Problem[int]) -> Problem:
+    """The webhook's wording: the field apart, a duplicate naming the first copy's index."""
+    message = found.message
+    if found.first is not None:
+        message += f" (first at index {found.first})"
+    return Problem(found.where, found.field, message)
 
 
 def validate(session: Session, records: list[Any],
              now: datetime | None = None) -> list[ArticleInput]:
     """Every record parsed, or PublishRejected listing every problem of every record."""
-    moment = now or utcnow()
-    problems: list[Problem] = []
-    items: list[ArticleInput] = []
-    index_of_id: dict[str, int] = {}
-    index_of_url: dict[str, int] = {}
-    for index, record in enumerate(records):
-        item, found = record_problems(record, moment)
-        problems.extend(Problem(index, name, message) for name, message in found)
-        if item is None:
-            continue
-        if item.external_id in index_of_id:
-            problems.append(Problem(index, "id", f"duplicate id {item.external_id!r} (first at "
-                                                 f"index {index_of_id[item.external_id]})"))
-        elif item.url in index_of_url:
-            problems.append(Problem(index, "url", f"duplicate url (first at index "
-                                                  f"{index_of_url[item.url]})"))
-        else:
-            index_of_id[item.external_id] = index
-            index_of_url[item.url] = index
-            items.append(item)
-    for external_id, other in find_url_conflicts(session, items).items():
-        problems.append(Problem(index_of_id[external_id], "url",
-                                f"already used by article {other!r}"))
-    if problems:
-        problems.sort(key=lambda p: (p.index if p.index is not None else -1))
+    # a non-object is worded for API clients ("an article object"), not as a file row would be
+    entries = [(index, record if isinstance(record, Mapping) else
+                InvalidArticle("expected an article object with id, url and title"))
+               for index, record in enumerate(records)]
+    items, found = validation.validate_batch(session, entries, now=now, every_field=True)
+    if found:
+        problems = [_problem(p) for p in found]  # in index order
         raise PublishRejected(f"{len(problems)} problem(s) in the request; nothing was stored",
                               problems)
     return items

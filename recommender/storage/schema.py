@@ -37,12 +37,25 @@ NAMING_CONVENTION = {
 }
 
 STATUSES = ("published", "draft", "scheduled", "unpublished")
+# The statuses whose articles readers see once their published_at has come.
+LIVE_STATUSES = ("published", "scheduled")
 CURATION_KINDS = ("pin", "block")
 BUILD_STATUSES = ("building", "ready", "failed")
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def live_at(status: str, published_at: datetime | None, now: datetime) -> bool:
+    """A reader may see an article with this status and date at ``now``.
+
+    "Live" is defined once, on plain values, here at the lowest layer, so that the ORM's
+    ``Article.is_live`` can delegate to it (storage imports nothing above it). The rest of the
+    library uses ``recommender.catalog.live``, which builds the SQL clause from the same
+    ``LIVE_STATUSES`` and is tested to agree with this predicate on SQLite and PostgreSQL.
+    """
+    return status in LIVE_STATUSES and published_at is not None and published_at <= now
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -101,13 +114,8 @@ class Article(Base):
     modified: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     def is_live(self, now: datetime | None = None) -> bool:
-        """Readers may see it: published (or scheduled and due) and its time has come."""
-        moment = now or utcnow()
-        return (
-            self.status in ("published", "scheduled")
-            and self.published_at is not None
-            and self.published_at <= moment
-        )
+        """Readers may see it now (see :func:`live_at`, the one definition)."""
+        return live_at(self.status, self.published_at, now or utcnow())
 
 
 class Embedding(Base):

@@ -161,3 +161,33 @@ def test_ten_thousand_articles(session: Session, tmp_path: Path) -> None:
     report = import_file(session, path)
     session.rollback()
     assert report.summary()["unchanged"] == 10_000
+
+
+def test_batch_problems_are_worded_per_line(session: Session, tmp_path: Path) -> None:
+    import_file(session, _write_jsonl(tmp_path / "a.jsonl", [_record(100)]))
+    session.commit()
+    path = _write_jsonl(tmp_path / "b.jsonl", [
+        _record(1), _record(1, url="https://mag.example/x"), _record(3, url="https://mag.example/1"),
+        _record(4, url="https://mag.example/100"), ["not", "an", "object"]])
+    with pytest.raises(ImportFailed) as info:
+        import_file(session, path)
+    assert [str(e) for e in info.value.errors] == [
+        f"{path}:2: id: duplicate id 'art-1' (first at line 1)",
+        f"{path}:3: url: duplicate url (first at line 1)",
+        f"{path}:4: url: already used by article 'art-100'",
+        f"{path}:5: expected an object with id, url and title"]
+
+
+def test_the_format_comes_from_the_extension_or_is_named(session: Session, tmp_path: Path) -> None:
+    tsv = tmp_path / "a.tsv"
+    tsv.write_text("id\turl\ttitle\nt1\thttps://mag.example/t1\tTabbed, with comma\n"
+                   "t2\thttps://mag.example/t2\tToo\tmany\n")
+    report = import_file(session, tsv, skip_invalid=True)
+    assert [str(e) for e in report.skipped] == [f"{tsv}:3: more fields than the header names"]
+    assert session.scalars(select(Article.title)).all() == ["Tabbed, with comma"]
+    text = _write_jsonl(tmp_path / "a.txt", [_record(1)])
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        import_file(session, text)
+    assert import_file(session, text, fmt="jsonl").summary()["added"] == 1
+    with pytest.raises(ValueError, match="unknown format 'xml'"):
+        import_file(session, text, fmt="xml")

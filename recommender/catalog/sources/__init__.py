@@ -2,8 +2,8 @@
 
 A sync that dies half-way (a timeout, a 500 on page 3) must leave the catalogue as it was, so
 every document is fetched and parsed before anything is written; the caller commits. Records
-go through the same :func:`parse_article` / :func:`upsert_articles` as file imports, so a re-sync
-is idempotent and a bad entry is skipped and listed rather than failing the whole source.
+go through the same ``validate_batch`` / ``upsert_articles`` as file imports, so a re-sync is
+idempotent and a bad entry is skipped and listed rather than failing the whole source.
 """
 
 from __future__ import annotations
@@ -16,17 +16,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recommender.catalog.articles import (
-    ArticleInput,
-    InvalidArticle,
-    find_url_conflicts,
-    parse_article,
-    upsert_articles,
-)
+from recommender.catalog.articles import ArticleInput
+from recommender.catalog.live import LIVE_STATUSES
 from recommender.catalog.sources.feeds import fetch_feed
 from recommender.catalog.sources.http import DEFAULT_TIMEOUT, Fetched, SourceError, host_of
 from recommender.catalog.sources.sitemap import fetch_sitemap
 from recommender.catalog.sources.wordpress import fetch_wordpress
+from recommender.catalog.storing import upsert_articles
+from recommender.catalog.validation import Problem, validate_batch
 from recommender.storage.schema import Article, utcnow
 
 __all__ = ["SOURCE_KINDS", "SourceError", "SyncReport", "parse_spec", "sync_source"]
@@ -63,25 +60,16 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return kind.lower(), location.strip()
 
 
-def _validate(fetched: Fetched, report: SyncReport) -> list[ArticleInput]:
-    """Parse every record, skipping (and listing) invalid ones and duplicates within the sync."""
-    now = utcnow()
-    items: list[ArticleInput] = []
-    first_at: dict[str, str] = {}
-    for where, record in fetched.records:
-        try:
-            item = parse_article(record, now)
-            for key in (f"id {item.external_id!r}", f"url {item.url}"):
-                if key in first_at:
-                    raise InvalidArticle(f"duplicate {key} (first at {first_at[key]})")
-        except InvalidArticle as exc:
-            report.skipped.append((where, str(exc)))
-            continue
-        first_at[f"id {item.external_id!r}"] = first_at[f"url {item.url}"] = where
-        if not record.get("published_at"):
-            item = dataclasses.replace(item, published_at=None)  # filled in below
-        items.append(item)
-    return items
+def _skipped(problem: Problem[str]) -> tuple[str, str]:
+    """A sync's wording: (where, reason); a duplicate quotes its id or URL, a taken URL is listed
+    under that URL."""
+    item = problem.item
+    if problem.kind == "taken" and item is not None:
+        return item.url, problem.text
+    if problem.kind == "duplicate" and item is not None:
+        key = f"id {item.external_id!r}" if problem.field == "id" else f"url {item.url}"
+        return problem.where, f"duplicate {key} (first at {problem.first})"
+    return problem.where, problem.text
 
 
 def _fill_dates(session: Session, items: list[ArticleInput]) -> list[ArticleInput]:
@@ -93,7 +81,7 @@ def _fill_dates(session: Session, items: list[ArticleInput]) -> list[ArticleInpu
             Article.external_id.in_(undated[start:start + 500])))
         stored.update((external_id, published) for external_id, published in rows)
     now = utcnow()
-    return [i if i.published_at is not None or i.status not in ("published", "scheduled")
+    return [i if i.published_at is not None or i.status not in LIVE_STATUSES
             else dataclasses.replace(i, published_at=stored.get(i.external_id) or now)
             for i in items]
 
@@ -124,11 +112,11 @@ def sync_source(session: Session, spec: str, *, since: datetime | None = None,
     fetched = SOURCE_KINDS[kind](location, since=since, timeout=timeout)
     report = SyncReport(skipped=list(fetched.skipped), not_modified=fetched.not_modified)
     report.seen = len(fetched.records) + len(fetched.skipped)
-    items = _validate(fetched, report)
-    conflicts = find_url_conflicts(session, items)
-    for item in [i for i in items if i.external_id in conflicts]:
-        report.skipped.append((item.url, f"url: already used by article {conflicts[item.external_id]!r}"))
-        items.remove(item)
+    items, problems = validate_batch(session, fetched.records)
+    # URLs taken by stored articles are listed after the other problems, as they always were
+    report.skipped.extend(_skipped(p) for p in sorted(problems, key=lambda p: p.kind == "taken"))
+    # an undated entry's date is filled in below, from the stored article if there is one
+    items = [i if i.dated else dataclasses.replace(i, published_at=None) for i in items]
     seen = {str(record.get("id")) for _, record in fetched.records}
     if withdraw_missing and not fetched.records:
         raise SourceError(location, "returned no articles; refusing to withdraw every stored one")

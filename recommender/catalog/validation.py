@@ -1,0 +1,122 @@
+"""Checking a batch of incoming records: each record, duplicates inside the batch, URLs already taken.
+
+A file import, a source sync and the publish webhook each receive many records at once and must
+refuse the same things, so this is the one place that decides. It decides nothing else: every
+problem comes back with where it was found (a file's line, a request's index, a feed's entry), the
+field at fault and what is wrong, so each edge words it its own way and decides what a problem
+costs (the whole file, one entry, the whole request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy.orm import Session
+
+from recommender.catalog.articles import ArticleInput, InvalidArticle, parse_article
+from recommender.catalog.storing import find_url_conflicts
+from recommender.storage.schema import utcnow
+
+Where = TypeVar("Where")
+Kind = Literal["invalid", "duplicate", "taken"]
+
+# Valid stand-ins: once a field's problem is recorded, the record is re-checked with the field
+# replaced, so one request can report every bad field of every item, not the first of each.
+STAND_INS: dict[str, Any] = {
+    "id": "stand-in", "url": "https://stand-in.invalid/", "title": "stand-in", "dek": "",
+    "body": "", "authors": [], "tags": [], "section": "", "content_type": "", "language": "",
+    "published_at": "2000-01-01T00:00:00Z", "updated_at": None, "status": "draft", "image": None,
+}
+
+
+@dataclass(frozen=True)
+class Problem(Generic[Where]):
+    """One reason a record was refused.
+
+    ``kind`` says which check refused it: ``invalid`` (the record itself), ``duplicate`` (its id
+    or URL came earlier in the batch, at ``first``) or ``taken`` (another stored article has its
+    URL). The last two carry the refused ``item``, which some edges quote.
+    """
+
+    where: Where
+    field: str | None
+    message: str
+    kind: Kind = "invalid"
+    first: Where | None = None
+    item: ArticleInput | None = None
+
+    @property
+    def text(self) -> str:
+        """The field and the message in one line, worded as :class:`InvalidArticle` words it."""
+        return f"{self.field}: {self.message}" if self.field is not None else self.message
+
+
+def check_record(record: Any, now: datetime,
+                 every_field: bool = False) -> tuple[ArticleInput | None, list[tuple[str | None, str]]]:
+    """One record: (the article, []) or (None, [(field, message), ...]).
+
+    Only the first problem is found unless ``every_field``; a record that is already an
+    :class:`InvalidArticle` (an entry its reader could not read) is reported as it is.
+    """
+    if isinstance(record, InvalidArticle):
+        return None, [(record.field, record.reason)]
+    trial: Any = dict(record) if isinstance(record, Mapping) else record
+    found: list[tuple[str | None, str]] = []
+    for _ in range(len(STAND_INS) + 1):
+        try:
+            item = parse_article(trial, now)
+        except InvalidArticle as exc:
+            found.append((exc.field, exc.reason))
+            name = exc.field
+            if (not every_field or name is None or name not in STAND_INS
+                    or trial.get(name) == STAND_INS[name]):
+                break
+            trial[name] = STAND_INS[name]
+            continue
+        return (None if found else item), found
+    return None, found
+
+
+def validate_batch(session: Session, records: Iterable[tuple[Where, Any]], *,
+                   now: datetime | None = None,
+                   every_field: bool = False) -> tuple[list[ArticleInput], list[Problem[Where]]]:
+    """Every (where, record) checked: (the articles to store, the problems in record order).
+
+    A record whose id or URL came earlier in the batch is a duplicate (the id is checked first,
+    and only the first copy counts, so a refused record reserves nothing); an article whose URL
+    another stored article (another CMS id) already has is refused too. Neither is stored. Reads
+    the database (no writes), so a caller that must not lose a URL meanwhile validates under its
+    writer lock.
+    """
+    moment = now or utcnow()
+    items: list[ArticleInput] = []
+    placed: list[tuple[int, Problem[Where]]] = []  # (position in the batch, problem)
+    position_of: dict[str, int] = {}
+    where_of_id: dict[str, Where] = {}
+    where_of_url: dict[str, Where] = {}
+    for position, (where, record) in enumerate(records):
+        item, found = check_record(record, moment, every_field)
+        placed.extend((position, Problem(where, name, message)) for name, message in found)
+        if item is None:
+            continue
+        if item.external_id in where_of_id:
+            placed.append((position, Problem(where, "id", f"duplicate id {item.external_id!r}",
+                                             "duplicate", where_of_id[item.external_id], item)))
+        elif item.url in where_of_url:
+            placed.append((position, Problem(where, "url", "duplicate url", "duplicate",
+                                             where_of_url[item.url], item)))
+        else:
+            where_of_id[item.external_id] = where_of_url[item.url] = where
+            position_of[item.external_id] = position
+            items.append(item)
+    conflicts = find_url_conflicts(session, items)
+    for item in (i for i in items if i.external_id in conflicts):
+        placed.append((position_of[item.external_id],
+                       Problem(where_of_id[item.external_id], "url",
+                               f"already used by article {conflicts[item.external_id]!r}",
+                               "taken", item=item)))
+    placed.sort(key=lambda entry: entry[0])
+    return [i for i in items if i.external_id not in conflicts], [p for _, p in placed]

@@ -1,0 +1,16 @@
+"""Fixtures for the catalogue's tests: the fake publication site the source tests fetch from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.helpers.sites import FakeSite, serve_site
+
+
+@pytest.fixture
+def site() -> Iterator[FakeSite]:
+    """A fake site (feeds, sitemaps, pages, a WordPress API) on 127.0.0.1, for one test."""
+    with serve_site() as fake:
+        yield fake

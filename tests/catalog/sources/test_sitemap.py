@@ -1,0 +1,54 @@
+"""Sitemaps: an index of sitemaps, each page's metadata (meta tags, Open Graph, JSON-LD), lastmod for
+incremental syncs, and pages gone from the site."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from recommender.catalog.sources import sync_source
+from tests.helpers.sites import FakeSite, snapshot, stored
+
+
+def test_sitemap_index_imports_pages_with_page_metadata(session: Session, site: FakeSite) -> None:
+    report = sync_source(session, f"sitemap:{site.url('/sitemap-index.xml')}")
+    assert (report.seen, len(report.added), report.skipped) == (3, 3, [])
+    a = stored(session, site.url("/2025/04/lighthouse-keepers"))  # the canonical URL
+    assert (a.title, a.section, a.content_type) == ("The keepers who stayed", "Heritage", "news")
+    assert a.dek.startswith("Automation ended the job in 1998")
+    assert a.body.startswith("When the lamp was automated") and "\n\nThey keep a log" in a.body
+    assert (a.authors, a.tags) == (["Ada Lindqvist", "Tomas Reyes"],
+                                   ["lighthouses", "automation", "oral history"])
+    assert (a.published_at, a.updated_at) == (datetime(2025, 4, 14, 7, tzinfo=UTC),
+                                              datetime(2025, 4, 15, 9, tzinfo=UTC))
+    assert a.image == site.url("/img/keepers.jpg")
+    b = stored(session, site.url("/2025/04/oyster-beds"))  # Open Graph only
+    assert (b.title, b.section, b.tags, b.authors) == (
+        "Oyster beds recover in the estuary", "Science & Sea", ["oysters", "estuary"], ["Mira Okafor"])
+    c = stored(session, site.url("/2025/01/harbour-wall"))  # JSON-LD in an @graph
+    assert (c.content_type, c.section, c.authors) == ("opinion", "Opinion", ["Jon Marsh"])
+    assert c.updated_at == datetime(2025, 1, 5, 17, 30, tzinfo=UTC)  # from lastmod
+
+
+def test_sitemap_lastmod_incremental_change_and_withdraw(session: Session, site: FakeSite) -> None:
+    sync_source(session, f"sitemap:{site.url('/sitemap.xml')}")
+    session.commit()
+    before = snapshot(session)
+    page = site.file("pages/oyster-beds.html").replace(b"three good years", b"five good years")
+    site.overrides["/pages/oyster-beds.html"] = (200, {"Content-Type": "text/html"}, page)
+    site.requests.clear()
+    report = sync_source(session, f"sitemap:{site.url('/sitemap.xml')}",
+                         since=datetime(2025, 4, 10, tzinfo=UTC))
+    session.commit()
+    assert not any("harbour-wall" in r for r in site.requests)
+    assert (report.seen, report.not_modified, report.unchanged) == (2, 1, 1)
+    oyster = site.url("/2025/04/oyster-beds")
+    assert report.updated == [before[oyster][0]]
+    assert snapshot(session)[oyster][3] != before[oyster][3]
+    site.overrides["/pages/harbour-wall.html"] = (404, {}, b"gone")
+    report = sync_source(session, f"sitemap:{site.url('/sitemap.xml')}", withdraw_missing=True)
+    session.commit()
+    assert report.skipped == [(site.url("/pages/harbour-wall.html"), "HTTP 404 Not Found")]
+    assert report.withdrawn == [site.url("/2025/01/harbour-wall")]
+    assert snapshot(session)[site.url("/2025/01/harbour-wall")][2] == "unpublished"
