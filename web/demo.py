@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import Blueprint, render_template
 from sqlalchemy import select
 
-from recommender.catalog.items import live_clause
+from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
 from recommender.readers import ArticleNotFound, find_article
 from recommender.storage.schema import Article, utcnow

@@ -11,8 +11,6 @@ import re
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-# status_of is re-exported for the editors' pages (web/editor), which call finding.status_of
-from recommender.catalog.live import status_of as status_of
 from recommender.catalog.urls import InvalidURL, normalize_url
 from recommender.storage.schema import Article
 

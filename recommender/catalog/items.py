@@ -15,9 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-# live_clause is re-exported for web/demo.py, which still imports it from here
 from recommender.catalog.live import live_at
-from recommender.catalog.live import live_clause as live_clause
 from recommender.storage.schema import Article, Curation, utcnow
 
 

@@ -10,6 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy import select
 
 from recommender.catalog import curation, finding
+from recommender.catalog.live import status_of
 from recommender.live.recommender import Recommender
 from recommender.storage.schema import Article
 from web import db
@@ -47,9 +48,9 @@ def index() -> str:
     status = status if status in STATUSES else ""
     results = finding.search(session, query) if query else finding.recent(session, status=status)
     if query and status:
-        results = [a for a in results if finding.status_of(a) == status]
+        results = [a for a in results if status_of(a) == status]
     return render_template("editor/index.html", query=query, status=status, statuses=STATUSES,
-                           results=results, status_of=finding.status_of)
+                           results=results, status_of=status_of)
 
 
 @bp.get("/articles/<int:article_id>")
@@ -66,7 +67,7 @@ def article(article_id: int) -> str:
     rule_titles = {row.id: row.title for row in session.execute(
         select(Article.id, Article.title).where(Article.id.in_(targets)))} if targets else {}
     return render_template("editor/article.html", article=page, k=k, readers=readers,
-                           explained=explained, status=finding.status_of(page),
+                           explained=explained, status=status_of(page),
                            live=page.is_live(), rules=rules, rule_titles=rule_titles,
                            audit=curation.audit_log(session, article_id=page.id, limit=30),
                            max_k=db.resources().settings.related_k)
