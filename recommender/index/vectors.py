@@ -38,7 +38,7 @@ class IndexSpec:
     """What to build: a kind and its parameters (how the backend creates the empty index)."""
 
     kind: str
-    params: Mapping[str, int | float | str] = field(default_factory=dict)
+    params: Mapping[str, int | float | str] = field(default_factory=dict, hash=False)
 
 
 EXACT_SPEC = IndexSpec(FLAT)
