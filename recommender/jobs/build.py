@@ -25,6 +25,8 @@ from recommender.catalog.items import active_curations, load_items, recent_by_se
 from recommender.embedding.cache import embed_missing, load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import BuildError, IndexStore
+from recommender.index.vectors import choose_index
+from recommender.ranking.build_data import RankingBuild, ranking_files
 from recommender.ranking.lexical import LexicalModel
 from recommender.ranking.lists import compute_all, replace_lists
 from recommender.ranking.policy import RankingPolicy
@@ -131,13 +133,13 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                         exact_max=settings.exact_index_max)
             timings["smooth"] = round(time.perf_counter() - t1, 3)
             t1 = time.perf_counter()
-            full_meta = store.write(build_id, ids, smoothed, lexical=lexical,
+            tags = tag_idf([items[int(a)].tags for a in ids if int(a) in items])
+            full_meta = store.write(build_id, ids, smoothed,
                                     raw=vectors if smoothing.on else None,
-                                    lexical_matrix=lexical_matrix,
-                                    tag_idf=tag_idf([items[int(a)].tags for a in ids if int(a) in items]),
-                                    meta=meta, exact_max=settings.exact_index_max)
+                                    spec=choose_index(len(ids), exact_max=settings.exact_index_max),
+                                    files=ranking_files(lexical, lexical_matrix, tags), meta=meta)
             timings["index"] = round(timings["index"] + time.perf_counter() - t1, 3)
-            build = store.load(build_id, verify=True)
+            build = RankingBuild.load(store, build_id, verify=True)
             space = SearchSpace(build, build.lexical, np.zeros(0, dtype=np.int64),
                                 np.zeros((0, vectors.shape[1]), dtype=np.float32),
                                 lexical.transform([]))

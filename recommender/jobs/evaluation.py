@@ -26,9 +26,9 @@ from recommender.catalog.articles import InvalidArticle, parse_article
 from recommender.catalog.storing import upsert_articles
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
-from recommender.index.builds import LoadedBuild
 from recommender.jobs.ranking_metrics import correlations, coverage, summarise
 from recommender.live.recommender import Recommender
+from recommender.ranking.build_data import RankingBuild
 from recommender.ranking.policy import RankingPolicy
 from recommender.settings import Settings
 from recommender.storage import migrations
@@ -188,7 +188,7 @@ def _intra_list_similarity(lists: dict[str, list[str]], vectors: dict[str, np.nd
 Similarity = Callable[[str, str], "float | None"]
 
 
-def _system_similarity(build: LoadedBuild | None, internal: dict[str, int],
+def _system_similarity(build: RankingBuild | None, internal: dict[str, int],
                        policy: RankingPolicy) -> Similarity:
     """The similarity the site ranks with: the build's (centred, smoothed) vectors and lexical
     rows, blended by the policy's weights. Scoring rated pairs with the raw embeddings instead

@@ -7,6 +7,7 @@ loaded lazily and once per process.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ from recommender.catalog.text import clean_line, clean_text
 from recommender.embedding.cache import embed_missing
 from recommender.embedding.encoder import Encoder, SentenceTransformerEncoder, Vectors
 from recommender.embedding.representation import embed_texts
-from recommender.index.builds import BuildCache, IndexStore
+from recommender.index.builds import IndexStore
+from recommender.index.cache import BuildCache
 from recommender.jobs.build import BuildReport, ProgressFactory, run_build
+from recommender.ranking.build_data import RankingBuild
 from recommender.ranking.lexical import lexical_text
 from recommender.ranking.lists import rank_page, related_rows, replace_lists, single_threaded_blas
 from recommender.ranking.policy import RankingPolicy
@@ -103,7 +106,7 @@ class Recommender:
         self.session_factory = session_factory
         self._encoder = encoder
         self.store = IndexStore(settings.index_dir)
-        self.builds = BuildCache(self.store)
+        self.builds = BuildCache(self.store, functools.partial(RankingBuild.load, self.store))
         self.catalog = CatalogCache()
 
     @property

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from recommender.embedding.encoder import Vectors, normalize_rows
+from recommender.index.vectors import build_index, choose_index
 from recommender.ranking.policy import RankingPolicy
 
 IdArray = npt.NDArray[np.int64]
@@ -178,11 +179,9 @@ def smooth_catalogue(raw: Vectors, lexical_matrix: sparse.csr_matrix, smoothing:
     n = len(raw)
     if not smoothing.on or n < 2:
         return np.asarray(raw, dtype=np.float32)
-    from recommender.index.builds import make_faiss_index
-
     raw = np.asarray(raw, dtype=np.float32)
     pools = [Pool(raw, lexical_matrix)]
-    index, _ = make_faiss_index(raw, exact_max)
+    index = build_index(raw, choose_index(n, exact_max=exact_max))
     k = min(smoothing.candidates + 1, n)
     out = np.empty_like(raw)
     for start in range(0, n, batch):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Vectors
-from recommender.index.builds import LoadedBuild
+from recommender.ranking.build_data import RankingBuild
 from recommender.ranking.lexical import LexicalModel, gram, lexical_text
 from recommender.ranking.smoothing import Pool, smooth_rows
 from recommender.storage.schema import Article
@@ -38,7 +38,7 @@ class Hit:
 class SearchSpace:
     """The build's vectors and lexical rows, plus the delta, behind one search method."""
 
-    def __init__(self, build: LoadedBuild | None, lexical: LexicalModel,
+    def __init__(self, build: RankingBuild | None, lexical: LexicalModel,
                  delta_ids: IdArray, delta_vectors: Vectors, delta_lexical: sparse.csr_matrix) -> None:
         self.build = build
         self.lexical = lexical
@@ -49,7 +49,7 @@ class SearchSpace:
         self._delta_pos = {int(a): i for i, a in enumerate(delta_ids)}
 
     @classmethod
-    def load(cls, session: Session, model_id: str, build: LoadedBuild | None) -> SearchSpace:
+    def load(cls, session: Session, model_id: str, build: RankingBuild | None) -> SearchSpace:
         """The build plus every embedded article it does not contain (current text only)."""
         if build is not None and build.meta.get("model_id") != model_id:
             build = None  # never mix two models' vectors
