@@ -25,6 +25,7 @@ from recommender.catalog.items import active_curations, load_items, recent_by_se
 from recommender.embedding.cache import embed_missing, load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import BuildError, IndexStore
+from recommender.ranking.context import RankingContext
 from recommender.ranking.lexical import LexicalModel
 from recommender.ranking.lists import compute_all, replace_lists
 from recommender.ranking.policy import RankingPolicy
@@ -143,9 +144,10 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                 lexical.transform([]))
             t0 = time.perf_counter()
             now = utcnow()
-            pages, rows = compute_all(space, items, active_curations(session, now),
-                                      recent_by_section(items), policy,
-                                      settings.related_k, build_id, now,
+            context = RankingContext(space, items, active_curations(session, now),
+                                     recent_by_section(items), policy, settings.related_k,
+                                     below_cut=0)  # stored lists keep nothing past the cut
+            pages, rows = compute_all(context, build_id, now,
                                       progress=_stage(progress, "lists", len(ids)))
             timings["lists"] = round(time.perf_counter() - t0, 3)
             empty = _validate(pages, rows, items)

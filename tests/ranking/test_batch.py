@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from recommender.catalog.items import active_curations, load_items, recent_by_section
 from recommender.live.recommender import Recommender
+from recommender.ranking.context import RankingContext
 from recommender.ranking.lists import rank_page
 from recommender.ranking.policy import RankingPolicy
 from recommender.settings import Settings
@@ -53,9 +54,9 @@ def test_batch_lists_equal_reference_ranking(tmp_path: Path, policy: RankingPoli
                                           .order_by(RelatedItem.position)))
             vector = space.vector(article.id)
             assert vector is not None
-            ranked = rank_page(items[article.id], vector, space.lexical_row(article.id), space,
-                               items, curations, sections, policy, settings.related_k,
-                               below_cut=0)
+            context = RankingContext(space, items, curations, sections, policy,
+                                     settings.related_k, below_cut=0)
+            ranked = rank_page(context, items[article.id], vector, space.lexical_row(article.id))
             assert stored == [c.id for c in ranked.items], article.external_id
             compared += 1
         assert compared == 84

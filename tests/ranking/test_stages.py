@@ -16,9 +16,7 @@ from recommender.ranking.stages import (
     filter_candidates,
     pairwise_from,
     rank,
-    recency_factor,
     score_candidates,
-    tag_overlap,
 )
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -58,9 +56,17 @@ def test_same_language_can_be_switched_off() -> None:
 
 def test_tag_overlap_is_idf_weighted() -> None:
     idf = {"india": 3.0, "russia": 1.0}
-    assert tag_overlap(("india", "russia"), ("india",), idf) == pytest.approx(0.75)
-    assert tag_overlap(("india", "russia"), ("russia",), idf) == pytest.approx(0.25)
-    assert tag_overlap((), ("india",), idf) == 0.0
+    policy = RankingPolicy(tag_weight=1.0)
+    both, first, second, untagged = (cand(1, tags=("india", "russia")), cand(2, tags=("india",)),
+                                     cand(3, tags=("russia",)), cand(4))
+    score_candidates(PAGE, [both, first, second, untagged], policy, idf)
+    assert both.signals["tags"] == 1.0
+    assert first.signals["tags"] == pytest.approx(0.75)
+    assert second.signals["tags"] == pytest.approx(0.25)
+    assert untagged.signals["tags"] == 0.0
+    no_tags = cand(5, tags=("india",))
+    score_candidates(ItemInfo(id=0, published_at=NOW), [no_tags], policy, idf)
+    assert no_tags.signals["tags"] == 0.0
 
 
 def test_score_blends_signals_and_records_them() -> None:
@@ -77,12 +83,17 @@ def test_score_blends_signals_and_records_them() -> None:
 def test_recency_decays_by_type_and_never_penalises_newer_items() -> None:
     policy = RankingPolicy(recency_weight=0.5, half_life_days={"news": 30, "evergreen": 0})
     old = NOW - timedelta(days=30)
-    assert recency_factor(PAGE, ItemInfo(1, content_type="news", published_at=old), policy) \
-        == pytest.approx(0.75)
-    assert recency_factor(PAGE, ItemInfo(1, content_type="evergreen", published_at=old),
-                          policy) == 1.0
     newer = NOW + timedelta(days=300)
-    assert recency_factor(PAGE, ItemInfo(1, content_type="news", published_at=newer), policy) == 1.0
+    news, evergreen, recent, undated = (cand(1, content_type="news", published_at=old),
+                                        cand(2, content_type="evergreen", published_at=old),
+                                        cand(3, content_type="news", published_at=newer),
+                                        cand(4, content_type="news", published_at=None))
+    score_candidates(PAGE, [news, evergreen, recent, undated], policy, {})
+    assert news.signals["recency"] == pytest.approx(0.75)
+    assert news.score == pytest.approx(0.75 * evergreen.score)
+    assert evergreen.signals["recency"] == 1.0
+    assert recent.signals["recency"] == 1.0
+    assert undated.signals["recency"] == 1.0
 
 
 def test_duplicates_among_results_collapse_and_mmr_spreads() -> None:
