@@ -156,11 +156,3 @@ def test_rank_cuts_at_k_and_keeps_below_cut_for_editors() -> None:
                   pairwise=pairwise_from(vecs(*range(1, 10), dim=16)), below_cut=2)
     assert [c.id for c in ranked.items] == [1, 2, 3]
     assert [c.id for c in ranked.below_cut] == [4, 5]
-
-
-def test_policy_validation() -> None:
-    with pytest.raises(ValueError, match="mmr_lambda"):
-        RankingPolicy(mmr_lambda=2)
-    with pytest.raises(ValueError, match="unknown ranking policy keys: bogus"):
-        RankingPolicy.from_dict({"bogus": 1})
-    assert RankingPolicy.from_dict(RankingPolicy().to_dict()) == RankingPolicy()
