@@ -10,12 +10,15 @@ import pytest
 from recommender.catalog.items import ItemInfo
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.stages import (
+    DUPLICATE_SLACK,
     Candidate,
     apply_curation,
     apply_fallback,
+    diversity_pool,
     filter_candidates,
     pairwise_from,
     rank,
+    reach,
     score_candidates,
 )
 
@@ -156,3 +159,27 @@ def test_rank_cuts_at_k_and_keeps_below_cut_for_editors() -> None:
                   pairwise=pairwise_from(vecs(*range(1, 10), dim=16)), below_cut=2)
     assert [c.id for c in ranked.items] == [1, 2, 3]
     assert [c.id for c in ranked.below_cut] == [4, 5]
+
+
+def test_a_candidate_given_twice_is_dropped_the_second_time() -> None:
+    kept, dropped = filter_candidates(PAGE, [cand(0), cand(6), cand(0), cand(6)], RankingPolicy())
+    assert [c.id for c in kept] == [6]
+    assert [(d.candidate.id, d.reason) for d in dropped] == [
+        (0, "the page itself"), (0, "the page itself"), (6, "duplicate candidate")]
+    assert filter_candidates(PAGE, [], RankingPolicy()) == ([], [])
+
+
+def test_signals_are_recorded_in_the_order_editors_read_them() -> None:
+    c = cand(1, sem=0.61234, lex=0.41236, tags=("india",), authors=("Ann",))
+    score_candidates(PAGE, [c], RankingPolicy(), {"india": 2.0, "russia": 2.0})
+    assert list(c.signals) == ["semantic", "lexical", "text", "tags", "author", "recency"]
+    assert c.signals["semantic"] == 0.6123 and c.signals["lexical"] == 0.4124
+    assert c.signals["tags"] == 0.05 and c.signals["author"] == 0.03
+    assert c.score == pytest.approx((0.61234 + 0.41236) / 2 + 0.05 + 0.03)
+
+
+def test_reach_covers_the_pool_duplicates_and_blocks() -> None:
+    assert diversity_pool(6, 0) == 20 and diversity_pool(12, 0) == 24
+    assert diversity_pool(6, 5, pins=8) == 22
+    assert reach(6, 0, 0, 0) == 20 + DUPLICATE_SLACK
+    assert reach(6, 0, 8, 3) == 22 + DUPLICATE_SLACK + 3
