@@ -6,15 +6,7 @@ import numpy as np
 import pytest
 
 from recommender.ranking.lexical import LexicalModel, StemmedWords, lexical_text
-
-CATALOGUE = [
-    "Markets rose. Analysts said the Bundesbank would hold rates while trade slowed.",
-    "The Bundesbank kept its discount rate. Officials said trade data were weak.",
-    "Farmers said the harvest was late. Trade in grain slowed as rain fell.",
-    "Shares in Tokyo fell as Satoshi Sumita said the yen was too strong for exporters.",
-    "Exporters complained when Satoshi Sumita warned again that the yen was overvalued.",
-    "Trade Talks Resume In Geneva\nDelegates said trade talks would resume next week.",
-]
+from tests.helpers.texts import CATALOGUE
 
 
 def test_shared_names_raise_similarity_over_shared_words() -> None:
