@@ -1,17 +1,18 @@
-"""The batch scorer: every page of a build pre-scored at once, so that each page's ranking only
-looks at the few candidates it can place.
+"""The batch scorer: the filter and the score of every page of a build, a batch of pages at once.
 
-``stages.rank`` ranks one page (what editors see explained). Running it on every candidate of
-every one of 100,000 articles is too slow, so the nightly build first searches a batch of pages
-at once, applies the filter and score formulas to the whole (pages x candidates) array through
-``pairs.py`` (the very code ``stages`` applies to one page, so no formula is written here), keeps
-each page's best ``stages.reach`` and hands only those to ``rank`` (``lists.compute_all``).
-``tests/ranking/test_batch.py`` checks that this stores exactly the lists ``rank`` gives.
+``stages.rank`` ranks one page (what editors see explained): it filters and scores the page's
+candidates, then diversifies, curates and fills (``stages.rank_scored``). Doing the first two
+page by page for 100,000 articles is too slow, so the nightly build searches a batch of pages at
+once and applies the same formulas to the whole (pages x candidates) array, through ``pairs.py``
+(the very code ``stages`` applies to one page: no formula is written here). Each page keeps its
+best ``stages.reach`` candidates, all that ranking can place, and ``lists.compute_all`` hands
+them to ``stages.rank_scored``. ``tests/ranking/test_batch.py`` checks that this stores exactly
+the lists ``rank`` gives, with the same scores and signals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,41 +23,32 @@ from recommender.catalog.items import ItemInfo
 from recommender.embedding.encoder import Vectors
 from recommender.ranking import formulas
 from recommender.ranking.context import RankingContext
-from recommender.ranking.formulas import BoolArray, FloatArray
+from recommender.ranking.formulas import BoolArray
 from recommender.ranking.pairs import IntArray, ItemArrays, pair_exclusions, pair_scores
-from recommender.ranking.stages import Candidate, reach
+from recommender.ranking.stages import Candidate, Dropped, reach, record_scores, sort_out
 
 Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
 class PageCandidates:
-    """One page of the build with the candidates its ranking needs."""
+    """One page of the build, its candidates filtered and scored, ready for ``rank_scored``."""
 
     article_id: int
     vector: Vectors
     lexical_row: sparse.csr_matrix
-    candidates: list[Candidate]
-
-
-def prescore(items: ItemArrays, pages: IntArray, cands: IntArray, semantic: npt.ArrayLike,
-             lexical: npt.ArrayLike, blocked: BoolArray) -> FloatArray:
-    """The score ``stages.rank`` gives each (page, candidate) pair before diversity; -inf where
-    the filter drops it. ``pages`` and ``cands`` are positions in ``items`` (-1: no candidate);
-    ``blocked`` is per item (blocked site-wide)."""
-    valid = cands >= 0
-    safe = np.where(valid, cands, 0)
-    reasons = pair_exclusions(items, pages, safe, lexical=lexical, blocked=blocked[safe])
-    scores = pair_scores(items, pages, safe, semantic=semantic, lexical=lexical)
-    result: FloatArray = np.where(valid & (reasons == formulas.KEPT), scores.score, -np.inf)
-    return result
+    kept: list[Candidate]
+    dropped: list[Dropped]
 
 
 def candidates_by_page(context: RankingContext, *, progress: Progress | None = None,
                        batch: int = 512) -> Iterator[PageCandidates]:
-    """Every live article of the build with its candidates: batched vector search, then the
-    best few by ``prescore`` (plus the filtered ones, which ``rank`` must know to keep them out
-    of the fallback filler)."""
+    """Every live article of the build with its candidates filtered and scored as ``rank``
+    does it: a batched vector search, then the formulas over the whole batch.
+
+    A page keeps its best ``stages.reach`` candidates; those the filter drops come along as
+    dropped, so that they stay out of the fallback filler too.
+    """
     build, items, curations = context.space.build, context.items, context.curations
     if build is None:
         return
@@ -71,21 +63,44 @@ def candidates_by_page(context: RankingContext, *, progress: Progress | None = N
         vectors = np.asarray(build.vectors[positions], dtype=np.float32)
         sims, found = build.index.search(vectors, min(context.policy.candidates + 1, len(ids)))
         lex = _pairwise_lexical(build.lexical_matrix, positions, found)
-        scores = prescore(arrays, positions, found, sims, lex, site_blocked)
-        order = np.argsort(-scores, axis=1, kind="stable")
-        for row_i, article_id in enumerate(chunk):
+        safe = np.where(found >= 0, found, 0)
+        eligible, reasons = _exclusions(arrays, positions, found, lex, site_blocked,
+                                        [curations.blocked_for(a) for a in chunk])
+        scores = pair_scores(arrays, positions, safe, semantic=sims, lexical=lex)
+        order = np.argsort(-np.where(eligible, scores.score, -np.inf), axis=1, kind="stable")
+        for row, article_id in enumerate(chunk):
             keep = reach(context.k, context.below_cut, len(curations.pins.get(article_id, ())),
                          len(curations.blocked_for(article_id)))
-            best = [j for j in order[row_i][:keep] if np.isfinite(scores[row_i, j])]
-            best += [j for j in np.flatnonzero(~np.isfinite(scores[row_i]))
-                     if found[row_i, j] >= 0]
-            candidates = [Candidate(items[ids[found[row_i, j]]], semantic=float(sims[row_i, j]),
-                                    lexical=float(lex[row_i, j]))
-                          for j in best]
-            yield PageCandidates(article_id, vectors[row_i],
-                                 build.lexical_matrix[int(positions[row_i])], candidates)
+            best = [int(j) for j in order[row][:keep] if eligible[row, j]]
+            columns = best + [int(j) for j in np.flatnonzero(~eligible[row]) if found[row, j] >= 0]
+            candidates = [Candidate(items[ids[found[row, j]]], semantic=float(sims[row, j]),
+                                    lexical=float(lex[row, j])) for j in columns]
+            kept, dropped = sort_out(candidates, reasons[row, columns].tolist())
+            scored = [j for j in best if reasons[row, j] == formulas.KEPT]  # aligned with kept
+            record_scores(kept, scores.take((row, scored)))
+            yield PageCandidates(article_id, vectors[row],
+                                 build.lexical_matrix[int(positions[row])], kept, dropped)
         if progress:
             progress(len(chunk))
+
+
+def _exclusions(items: ItemArrays, pages: IntArray, found: IntArray,
+                lexical: npt.NDArray[np.float32], site_blocked: BoolArray,
+                page_blocks: Sequence[frozenset[int]]) -> tuple[BoolArray, npt.NDArray[np.int8]]:
+    """Which found candidates compete for each page's best places, and each one's
+    ``formulas.exclusions`` code. A page's own blocks do not take a candidate out of the
+    competition (``stages.reach`` leaves room for them), only site-wide blocks do."""
+    safe = np.where(found >= 0, found, 0)
+    site = pair_exclusions(items, pages, safe, lexical=lexical, blocked=site_blocked[safe])
+    eligible: BoolArray = (found >= 0) & (site == formulas.KEPT)
+    if not any(page_blocks):
+        return eligible, site
+    ids = items.ids[safe]
+    blocked = site_blocked[safe].copy()
+    for row, blocks in enumerate(page_blocks):
+        if blocks:
+            blocked[row] |= np.isin(ids[row], np.fromiter(blocks, dtype=np.int64))
+    return eligible, pair_exclusions(items, pages, safe, lexical=lexical, blocked=blocked)
 
 
 def _pairwise_lexical(matrix: sparse.csr_matrix, pages: np.ndarray, found: np.ndarray

@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -182,6 +183,11 @@ class Scores:
     author: FloatArray
     recency: FloatArray
     score: FloatArray
+
+    def take(self, index: Any) -> Scores:
+        """The same signals for some pairs only (``index`` as numpy indexes an array)."""
+        return Scores(self.text[index], self.tags[index], self.author[index],
+                      self.recency[index], self.score[index])
 
 
 def blend(policy: RankingPolicy, *, semantic: npt.ArrayLike, lexical: npt.ArrayLike,

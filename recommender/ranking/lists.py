@@ -1,7 +1,8 @@
 """Related lists: one page ranked live (editors, drafts, publishing) or every page of a build.
 
-Both paths run ``stages.rank`` with the same ``RankingContext``, so what an editor previews is
-what the build stores; the build first narrows each page's candidates with ``batch.py``.
+Both rank with the same ``RankingContext`` and the same stages, so what an editor previews is
+what the build stores: one page runs ``stages.rank``; the build filters and scores every page in
+batches (``batch.py``, the same formulas) and runs the remaining stages (``stages.rank_scored``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from recommender.embedding.encoder import Vectors
 from recommender.ranking.batch import Progress, candidates_by_page
 from recommender.ranking.context import RankingContext
 from recommender.ranking.space import SearchSpace
-from recommender.ranking.stages import Candidate, Ranked, rank
+from recommender.ranking.stages import Candidate, Ranked, rank, rank_scored
 from recommender.storage.schema import RelatedItem
 
 
@@ -32,19 +33,20 @@ def rank_page(context: RankingContext, page: ItemInfo, vector: Vectors,
     hits = context.space.search(vector, lexical_row, context.policy.candidates + 1)
     candidates = [Candidate(items[h.id], semantic=h.semantic, lexical=h.lexical)
                   for h in hits if h.id in items]
-    return rank_candidates(context, page, candidates, vector, lexical_row)
+    pins, pool = _curation(context, page, vector, lexical_row)
+    return rank(page, candidates, context.policy, context.k, tag_idf=context.tag_idf,
+                pairwise=context.space.pairwise, blocked=context.curations.blocked_for(page.id),
+                pins=pins, fallback_pool=pool, below_cut=context.below_cut)
 
 
-def rank_candidates(context: RankingContext, page: ItemInfo, candidates: list[Candidate],
-                    vector: Vectors, lexical_row: sparse.csr_matrix | None) -> Ranked:
-    """``stages.rank`` on these candidates, with the page's pins, blocks and fallback section."""
+def _curation(context: RankingContext, page: ItemInfo, vector: Vectors,
+              lexical_row: sparse.csr_matrix | None
+              ) -> tuple[list[tuple[Candidate, int]], list[Candidate]]:
+    """The page's pins (with their similarity to it) and its section's fallback filler."""
     items, space = context.items, context.space
     pins = [(_pin_candidate(items[t], vector, lexical_row, space), pos)
             for t, pos in context.curations.pins.get(page.id, []) if t in items]
-    pool = [Candidate(info) for info in context.fallback.get(page.section, ())]
-    return rank(page, candidates, context.policy, context.k, tag_idf=context.tag_idf,
-                pairwise=space.pairwise, blocked=context.curations.blocked_for(page.id),
-                pins=pins, fallback_pool=pool, below_cut=context.below_cut)
+    return pins, [Candidate(info) for info in context.fallback.get(page.section, ())]
 
 
 def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.csr_matrix | None,
@@ -61,13 +63,18 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
 def compute_all(context: RankingContext, build_id: str, now: datetime, *,
                 progress: Progress | None = None, batch: int = 512
                 ) -> tuple[list[int], list[dict[str, Any]]]:
-    """Lists for every live article in the context's build (its pages, and their rows)."""
+    """Lists for every live article in the context's build (its pages, and their rows): the
+    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
     pages: list[int] = []
     rows: list[dict[str, Any]] = []
     with single_threaded_blas():
         for found in candidates_by_page(context, progress=progress, batch=batch):
-            ranked = rank_candidates(context, context.items[found.article_id], found.candidates,
-                                     found.vector, found.lexical_row)
+            page = context.items[found.article_id]
+            pins, pool = _curation(context, page, found.vector, found.lexical_row)
+            ranked = rank_scored(page, found.kept, found.dropped, context.policy, context.k,
+                                 pairwise=context.space.pairwise,
+                                 blocked=context.curations.blocked_for(page.id), pins=pins,
+                                 fallback_pool=pool, below_cut=context.below_cut)
             rows.extend(related_rows(found.article_id, ranked, build_id, now))
             pages.append(found.article_id)
     return pages, rows

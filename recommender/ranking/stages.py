@@ -83,7 +83,14 @@ def filter_candidates(page: ItemInfo, candidates: Iterable[Candidate], policy: R
     candidates = list(candidates)
     items, pages, cands = _one_page(page, candidates, policy, {})
     reasons = pair_exclusions(items, pages, cands, lexical=[[c.lexical for c in candidates]],
-                              blocked=[[c.id in blocked for c in candidates]])[0].tolist()
+                              blocked=[[c.id in blocked for c in candidates]])[0]
+    return sort_out(candidates, reasons.tolist())
+
+
+def sort_out(candidates: Sequence[Candidate], reasons: Sequence[int]
+             ) -> tuple[list[Candidate], list[Dropped]]:
+    """Candidates kept and dropped by their ``formulas.exclusions`` codes, each dropped one with
+    the reason editors read; a candidate given twice is kept once."""
     kept: list[Candidate] = []
     dropped: list[Dropped] = []
     seen: set[int] = set()
@@ -109,8 +116,13 @@ def score_candidates(page: ItemInfo, candidates: list[Candidate], policy: Rankin
     items, pages, cands = _one_page(page, candidates, policy, tag_idf)
     scores = pair_scores(items, pages, cands, semantic=[[c.semantic for c in candidates]],
                          lexical=[[c.lexical for c in candidates]])
-    columns = zip(scores.text[0].tolist(), scores.tags[0].tolist(), scores.author[0].tolist(),
-                  scores.recency[0].tolist(), scores.score[0].tolist(), strict=True)
+    record_scores(candidates, scores.take(0))
+
+
+def record_scores(candidates: Sequence[Candidate], scores: formulas.Scores) -> None:
+    """Each candidate's score, and its signals as editors see them (rounded to 4 places)."""
+    columns = zip(scores.text.tolist(), scores.tags.tolist(), scores.author.tolist(),
+                  scores.recency.tolist(), scores.score.tolist(), strict=True)
     for cand, (text, tags, author, recency, score) in zip(candidates, columns, strict=True):
         cand.signals.update(semantic=round(cand.semantic, 4), lexical=round(cand.lexical, 4),
                             text=round(text, 4), tags=round(tags, 4), author=round(author, 4),
@@ -234,7 +246,7 @@ def diversity_pool(k: int, below_cut: int, pins: int = 0) -> int:
 def reach(k: int, below_cut: int, pins: int, blocked: int) -> int:
     """How many of a page's best-scored candidates ``rank`` can ever place: the diversity pool,
     the duplicates it may collapse, and as many again as blocked items may take out. The batch
-    path (``batch.candidates_by_page``) hands ``rank`` only these."""
+    path (``batch.candidates_by_page``) keeps only these."""
     return diversity_pool(k, below_cut, pins) + DUPLICATE_SLACK + blocked
 
 
@@ -245,6 +257,16 @@ def rank(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy, k: 
     """Run every stage and cut at ``k`` (the next ``below_cut`` are kept for editors)."""
     kept, dropped = filter_candidates(page, candidates, policy, blocked=blocked)
     score_candidates(page, kept, policy, tag_idf)
+    return rank_scored(page, kept, dropped, policy, k, pairwise=pairwise, blocked=blocked,
+                       pins=pins, fallback_pool=fallback_pool, below_cut=below_cut)
+
+
+def rank_scored(page: ItemInfo, kept: list[Candidate], dropped: list[Dropped],
+                policy: RankingPolicy, k: int, *, pairwise: Pairwise,
+                blocked: frozenset[int] = frozenset(), pins: Sequence[tuple[Candidate, int]] = (),
+                fallback_pool: Iterable[Candidate] = (), below_cut: int = 5) -> Ranked:
+    """The stages after the score (diversity, curation, fallback) on candidates already filtered
+    and scored: by ``rank``, or for every page at once by ``batch.candidates_by_page``."""
     pool = diversity_pool(k, below_cut, len(pins))
     ordered, dup_dropped = diversify(kept, pairwise, policy, pool)
     pins = [(c, p) for c, p in pins if c.id != page.id]

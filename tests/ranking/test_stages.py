@@ -12,12 +12,14 @@ from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.stages import (
     DUPLICATE_SLACK,
     Candidate,
+    Dropped,
     apply_curation,
     apply_fallback,
     diversity_pool,
     filter_candidates,
     pairwise_from,
     rank,
+    rank_scored,
     reach,
     score_candidates,
 )
@@ -183,3 +185,16 @@ def test_reach_covers_the_pool_duplicates_and_blocks() -> None:
     assert diversity_pool(6, 5, pins=8) == 22
     assert reach(6, 0, 0, 0) == 20 + DUPLICATE_SLACK
     assert reach(6, 0, 8, 3) == 22 + DUPLICATE_SLACK + 3
+
+
+def test_rank_scored_keeps_what_was_dropped_out_of_the_filler() -> None:
+    policy = RankingPolicy(quality_floor=0.3, recency_weight=0)
+    strong = cand(1)
+    strong.score = 0.6
+    copy = cand(2)
+    ranked = rank_scored(PAGE, [strong], [Dropped(copy, "near-duplicate of the page")], policy, 3,
+                         pairwise=pairwise_from(vecs(1, 2)), blocked=frozenset({3}),
+                         fallback_pool=[cand(0), cand(2), cand(3), cand(4)])
+    # the page, its copy and the blocked item never come back as fallback; 4 fills the list
+    assert [(c.id, c.fallback) for c in ranked.items] == [(1, False), (4, True)]
+    assert [d.reason for d in ranked.dropped] == ["near-duplicate of the page"]
