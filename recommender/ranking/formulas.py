@@ -1,8 +1,8 @@
 """Every ranking formula, written once, over numpy arrays of (page, candidate) pairs.
 
-Change a rule or a score here and both ranking paths change with it: ``stages.py`` ranks one page
-(arrays over that page's candidates; what editors see explained) and ``batch.py`` pre-scores every
-page of a build at once (arrays of pages x candidates). ``pairs.py`` turns catalogue items into the
+Change a rule or a score here and both ranking paths change with it: ``stages.py`` filters and
+scores one page's candidates (what editors see explained) and ``batch.py`` every page of a build,
+a batch at a time (arrays of pages x candidates). ``pairs.py`` turns catalogue items into the
 arrays read here; nothing in this module knows about articles, databases or the model.
 
 The arithmetic is kept bit-for-bit stable (sums in a fixed order, ``math.pow`` for the decay): the
