@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from recommender.jobs.evaluation import _prepare, read_dataset  # noqa: E402
 from recommender.jobs.ranking_metrics import ndcg_at  # noqa: E402
-from recommender.ranking.batch import recency_factors  # noqa: E402
+from recommender.ranking.formulas import recency_factor  # noqa: E402
 from recommender.ranking.lexical import LexicalModel, lexical_text  # noqa: E402
 from recommender.ranking.policy import RankingPolicy  # noqa: E402
 from recommender.ranking.smoothing import Smoothing, smooth_catalogue  # noqa: E402
@@ -83,7 +83,7 @@ def ndcg(ids: list[str], judgments: dict[str, dict[str, float]], scores: np.ndar
         row[i] = -math.inf
         if dates is not None:
             days, half_lives = dates
-            row *= recency_factors(days[i] - days, half_lives, DEFAULT.recency_weight)
+            row *= recency_factor(days[i] - days, half_lives, DEFAULT.recency_weight)
         kept: list[int] = []
         for j in np.argsort(-row, kind="stable")[:60]:
             if collapse and any(lexical[j, k] >= DEFAULT.duplicate_collapse_threshold for k in kept):

@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import synthetic  # noqa: E402
-from recommender import migrate  # noqa: E402
 from recommender.cli.main import DEMO_DIR  # noqa: E402
 from recommender.embedding.encoder import BUNDLED_MODEL_ID  # noqa: E402
 from recommender.settings import Settings  # noqa: E402
+from recommender.storage import migrations as migrate  # noqa: E402
 from recommender.storage.engine import make_engine, make_session_factory  # noqa: E402
 from recommender.storage.schema import Article  # noqa: E402
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog.articles import parse_article
 from recommender.catalog.storing import upsert_articles
+from recommender.jobs.build import full_build
 from recommender.live.recommender import Draft, Recommender
 from recommender.settings import Settings
 from recommender.storage import migrations
@@ -51,7 +52,7 @@ def _add(factory: sessionmaker[Session], *records: dict[str, Any]) -> None:
 def test_empty_catalogue_builds_an_empty_index(site: tuple[Settings, sessionmaker[Session]]) -> None:
     settings, factory = site
     rec = Recommender(settings, factory, encoder=FakeEncoder())
-    report = rec.reindex()
+    report = full_build(rec)
     assert report.articles == 0 and report.lists == 0
     assert rec.store.current_id() == report.build_id
     with factory() as session:
@@ -61,7 +62,7 @@ def test_empty_catalogue_builds_an_empty_index(site: tuple[Settings, sessionmake
 def test_one_article_gets_an_empty_list(site: tuple[Settings, sessionmaker[Session]]) -> None:
     settings, factory = site
     _add(factory, {"id": "a", "body": "Only one story here."})
-    report = Recommender(settings, factory, encoder=FakeEncoder()).reindex()
+    report = full_build(Recommender(settings, factory, encoder=FakeEncoder()))
     assert report.lists == 1 and report.empty_lists == 1
 
 
@@ -70,7 +71,7 @@ def test_markup_is_stripped_before_embedding(site: tuple[Settings, sessionmaker[
     _add(factory, {"id": "a", "body": "<div><script>alert(1)</script><p>Tariffs <b>rise</b></p></div>"},
          {"id": "b", "body": "   \n\t  "})
     encoder = RecordingEncoder()
-    Recommender(settings, factory, encoder=encoder).reindex()
+    full_build(Recommender(settings, factory, encoder=encoder))
     assert any("Tariffs rise" in t for t in encoder.seen)
     assert not any("<" in t or "alert" in t for t in encoder.seen)
     assert "Title b" in encoder.seen  # whitespace body: the title alone is embedded
@@ -81,7 +82,7 @@ def test_other_language_is_kept_apart(site: tuple[Settings, sessionmaker[Session
     body = "Negotiators met in Geneva to discuss the nuclear programme and sanctions relief."
     _add(factory, {"id": "en1", "body": body}, {"id": "en2", "body": body + " Talks resume."},
          {"id": "fr1", "body": body + " Reprise.", "language": "fr"})
-    Recommender(settings, factory, encoder=FakeEncoder()).reindex()
+    full_build(Recommender(settings, factory, encoder=FakeEncoder()))
     with factory() as session:
         rows = session.execute(select(RelatedItem.article_id, RelatedItem.target_id)).all()
     from recommender.storage.schema import Article

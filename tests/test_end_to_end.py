@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.embedding.encoder import BUNDLED_MODEL_ID, SentenceTransformerEncoder
+from recommender.jobs.build import full_build
 from recommender.live.recommender import Draft, Recommender
 from recommender.readers import find_article
 from recommender.settings import Settings
@@ -34,7 +35,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerE
     settings = Settings.from_env({"RELATED_DATA_DIR": str(data)})
     engine, factory = load_demo(settings)
     rec = Recommender(settings, factory, encoder=encoder)
-    rec.reindex()
+    full_build(rec)
     yield rec, factory
     engine.dispose()
 
@@ -132,7 +133,7 @@ def test_bad_text_has_defined_outcomes(tmp_path: Path, encoder: SentenceTransfor
                             status="published", published_at=None))
         session.commit()
     rec = Recommender(settings, factory, encoder=encoder)
-    report = rec.reindex()  # a catalogue of one article: a build with one empty list
+    report = full_build(rec)  # a catalogue of one article: a build with one empty list
     assert report.articles == 1
     with factory() as session:
         with pytest.raises(ValueError, match="needs a title or a body"):

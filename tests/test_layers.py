@@ -58,26 +58,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("recommender.index",),  # FAISS builds over the embeddings
     ("recommender.ranking",),  # scoring over catalogue, embeddings and index
     ("recommender.readers",),  # one page's stored list (SQL only)
-    # The full build (embed, index, rank every page, store): the Recommender facade's reindex
-    # runs it, so it sits under live/, while the jobs that drive the facade sit above.
-    ("recommender.jobs.build",),
     ("recommender.live",),  # the Recommender facade: explain, preview, refresh, reindex
     ("recommender.accounts",),  # editors and API keys
-    ("recommender.jobs",),  # the nightly reindex and the evaluation, over the facade
+    ("recommender.jobs",),  # the full build, the nightly reindex, the evaluation, over the facade
     ("recommender.cli",),  # the command line: thin parsing over all of the above
     ("recommender.__main__",),
 )
-
-# Known violations, being removed on the index branch (issue #12), which someone else owns:
-# index/builds.py imports ranking (a lower layer importing a higher one), and
-# ranking/smoothing.py imports index.builds back inside a function, which closes a cycle.
-# Ignoring these two edges clears both the layer and the cycle finding. The maintainer empties
-# this when that work merges; test_known_violations_still_exist fails until then.
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset({
-    ("recommender.index.builds", "recommender.ranking.lexical"),
-    ("recommender.index.builds", "recommender.ranking.smoothing"),
-})
-
 
 @pytest.fixture(scope="module")
 def graph() -> list[Import]:
@@ -100,18 +86,12 @@ def test_every_library_module_has_a_layer() -> None:
 
 
 def test_packages_import_only_the_layers_below(graph: list[Import]) -> None:
-    assert layer_violations(graph, LAYERS, KNOWN_VIOLATIONS) == []
+    assert layer_violations(graph, LAYERS, frozenset()) == []
 
 
 def test_no_import_cycles(graph: list[Import]) -> None:
     modules = discover(ROOT, TREES)
-    assert import_cycles(graph, modules, KNOWN_VIOLATIONS) == []
-
-
-def test_known_violations_still_exist(graph: list[Import]) -> None:
-    """A fixed violation must leave the list, or the exception would quietly allow it again."""
-    edges = {(imp.source, imp.target) for imp in graph}
-    assert sorted(KNOWN_VIOLATIONS - edges) == []
+    assert import_cycles(graph, modules, frozenset()) == []
 
 
 def test_no_module_over_300_lines() -> None:
@@ -157,7 +137,7 @@ def test_the_checker_finds_cycles_violations_and_forbidden_imports(tmp_path: Pat
     # The relative imports resolved to the modules they name.
     assert {(i.source, i.target) for i in graph if i.source == "lib.high.rank"} == {
         ("lib.high.rank", "lib.low.store"), ("lib.high.rank", "lib.high.helper")}
-    # An allowed edge clears both findings, as KNOWN_VIOLATIONS does above.
+    # An allowed edge clears both findings, as an allowed edge would.
     known = {("lib.low.store", "lib.high.rank")}
     assert layer_violations(graph, layers, known) == []
     assert import_cycles(graph, modules, known) == []

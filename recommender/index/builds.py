@@ -25,8 +25,9 @@ import numpy as np
 import numpy.typing as npt
 
 from recommender.embedding.encoder import Vectors
+from recommender.index.factory import build_index, load_index
 from recommender.index.loaded import LoadedBuild
-from recommender.index.vectors import IndexSpec, VectorIndex, build_index, load_index
+from recommender.index.vectors import IndexSpec, VectorIndex
 
 INDEX_FILE, IDS_FILE, META_FILE = "index.faiss", "ids.npy", "meta.json"
 VECTORS_FILE = "vectors.npy"

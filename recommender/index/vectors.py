@@ -83,28 +83,3 @@ class VectorIndex(Protocol):
         ...
 
     def save(self, path: Path) -> None: ...
-
-
-def new_index(spec: IndexSpec, dimension: int) -> VectorIndex:
-    """An empty index of this kind."""
-    from recommender.index.faiss_backend import FaissIndex
-
-    return FaissIndex.create(spec, dimension)
-
-
-def build_index(vectors: Vectors, spec: IndexSpec) -> VectorIndex:
-    """An index of this kind holding ``vectors`` (rows of a 2-d array) at positions 0..n-1."""
-    matrix = np.asarray(vectors, dtype=np.float32)
-    dimension = int(matrix.shape[1]) if matrix.ndim == 2 and matrix.shape[1] else 1
-    index = new_index(spec, dimension)
-    if len(matrix):
-        index.add(matrix)
-    return index
-
-
-def load_index(path: Path, *, mmap: bool = False) -> VectorIndex:
-    """An index saved with ``save``; ``mmap`` maps the file instead of reading it (shared by every
-    process that maps it, paged in as searched) and makes the index read-only."""
-    from recommender.index.faiss_backend import FaissIndex
-
-    return FaissIndex.load(path, mmap=mmap)

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,9 @@ from recommender.embedding.cache import embed_missing, load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import BuildError, IndexStore
 from recommender.index.vectors import choose_index
+from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild, ranking_files
+from recommender.ranking.context import RankingContext
 from recommender.ranking.lexical import LexicalModel
 from recommender.ranking.lists import compute_all, replace_lists
 from recommender.ranking.policy import RankingPolicy
@@ -145,9 +148,10 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                 lexical.transform([]))
             t0 = time.perf_counter()
             now = utcnow()
-            pages, rows = compute_all(space, items, active_curations(session, now),
-                                      recent_by_section(items), policy,
-                                      settings.related_k, build_id, now,
+            context = RankingContext(space, items, active_curations(session, now),
+                                     recent_by_section(items), policy, settings.related_k,
+                                     below_cut=0)  # stored lists keep nothing past the cut
+            pages, rows = compute_all(context, build_id, now,
                                       progress=_stage(progress, "lists", len(ids)))
             timings["lists"] = round(time.perf_counter() - t0, 3)
             empty = _validate(pages, rows, items)
@@ -218,3 +222,23 @@ def _mark_failed(session: Session, build_id: str, message: str) -> None:
             "build %s failed (%s) and could not be recorded as failed in index_builds; it "
             "stays 'building' there", build_id, message[:500])
         session.rollback()
+
+
+def full_build(recommender: Recommender, *, full: bool = False,
+               progress: ProgressFactory | None = None) -> BuildReport:
+    """A complete build, then a catch-up of anything published while it ran.
+
+    The build ranks a snapshot of the catalogue; articles published or changed during its
+    minutes of work are slotted in through the live refresh (the same path as a publish), so
+    nothing is missing from the lists the moment the new build serves.
+    """
+    report = run_build(recommender.session_factory, recommender.settings, recommender.encoder,
+                       full=full, progress=progress, store=recommender.store)
+    build = recommender.builds.get()
+    if build is not None:
+        snapshot = datetime.fromisoformat(build.meta["snapshot"])
+        with recommender.session_factory() as session:
+            changed = list(session.scalars(select(Article.id).where(Article.modified >= snapshot)))
+            if changed:
+                recommender.refresh(session, changed)
+    return report

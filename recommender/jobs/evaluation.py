@@ -26,6 +26,7 @@ from recommender.catalog.articles import InvalidArticle, parse_article
 from recommender.catalog.storing import upsert_articles
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
+from recommender.jobs.build import full_build
 from recommender.jobs.ranking_metrics import correlations, coverage, summarise
 from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild
@@ -139,7 +140,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
                 upsert_articles(session, _prepare(records))
                 session.commit()
             rec = Recommender(eval_settings, factory, encoder=encoder)
-            build = rec.reindex()
+            build = full_build(rec)
             with factory() as session:
                 ext = {int(i): e for i, e in session.execute(select(Article.id, Article.external_id))}
                 lists: dict[str, list[str]] = defaultdict(list)

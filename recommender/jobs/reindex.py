@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender.catalog.live import LIVE_STATUSES
 from recommender.embedding.cache import stale_articles
 from recommender.embedding.encoder import Encoder
-from recommender.jobs.build import BuildReport, ProgressFactory, peak_rss_mb
+from recommender.jobs.build import BuildReport, ProgressFactory, full_build, peak_rss_mb
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.locks import file_lock
@@ -115,7 +115,7 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                     refreshed = recommender.refresh(session, changed)
                     summary.embedded, summary.lists = refreshed.embedded, len(refreshed.lists_updated)
             if summary.mode == "build":
-                report: BuildReport = recommender.reindex(full=full, progress=progress)
+                report: BuildReport = full_build(recommender, full=full, progress=progress)
                 summary.embedded, summary.build_id = report.embedded, report.build_id
                 summary.lists, summary.index_kind = report.lists, report.index_kind
                 summary.timings = report.seconds

@@ -24,8 +24,8 @@ from recommender.embedding.encoder import Encoder, SentenceTransformerEncoder, V
 from recommender.embedding.representation import embed_texts
 from recommender.index.builds import IndexStore
 from recommender.index.cache import BuildCache
-from recommender.jobs.build import BuildReport, ProgressFactory, run_build
 from recommender.ranking.build_data import RankingBuild
+from recommender.ranking.context import RankingContext
 from recommender.ranking.lexical import lexical_text
 from recommender.ranking.lists import rank_page, related_rows, replace_lists, single_threaded_blas
 from recommender.ranking.policy import RankingPolicy
@@ -146,9 +146,9 @@ class Recommender:
                                                              article.body)])[0], lexical_row)
         now = utcnow()
         items, sections = self.catalog.get(session)
-        ranked = rank_page(info_of(article, now), vector, lexical_row, space, items,
-                           active_curations(session, now, article.id), sections,
-                           policy or self.policy(session), k)
+        context = RankingContext(space, items, active_curations(session, now, article.id),
+                                 sections, policy or self.policy(session), k)
+        ranked = rank_page(context, info_of(article, now), vector, lexical_row)
         return _explanation(ranked, space.build.build_id if space.build else "")
 
     def preview(self, session: Session, draft: Draft, k: int,
@@ -173,8 +173,9 @@ class Recommender:
         page = ItemInfo(id=-1, section=draft.section, content_type=draft.content_type,
                         language=draft.language, authors=tuple(draft.authors),
                         tags=tuple(t.lower() for t in draft.tags), published_at=now, live=True)
-        ranked = rank_page(page, vector, lexical_row, space, items, active_curations(session, now),
-                           sections, policy or self.policy(session), k)
+        context = RankingContext(space, items, active_curations(session, now), sections,
+                                 policy or self.policy(session), k)
+        ranked = rank_page(context, page, vector, lexical_row)
         return _explanation(ranked, space.build.build_id if space.build else "")
 
     # -- writers -------------------------------------------------------------------------
@@ -238,9 +239,9 @@ class Recommender:
 
     def _recompute(self, session: Session, space: SearchSpace, pages: Sequence[int],
                    items: dict[int, ItemInfo], now: datetime) -> list[int]:
-        curations = active_curations(session, now)
-        fallback = self.catalog.get(session)[1]
-        policy = self.policy(session)
+        context = RankingContext(space, items, active_curations(session, now),
+                                 self.catalog.get(session)[1], self.policy(session),
+                                 self.settings.related_k, below_cut=0)
         build_id = space.build.build_id if space.build else "live"
         done: list[int] = []
         rows = []
@@ -249,24 +250,8 @@ class Recommender:
             vector = space.vector(page_id)
             if info is None or not info.live or vector is None:
                 continue
-            ranked = rank_page(info, vector, space.lexical_row(page_id), space, items, curations,
-                               fallback, policy, self.settings.related_k,
-                               below_cut=0)
+            ranked = rank_page(context, info, vector, space.lexical_row(page_id))
             rows.extend(related_rows(page_id, ranked, build_id, now))
             done.append(page_id)
         replace_lists(session, done, rows)
         return done
-
-    def reindex(self, *, full: bool = False, progress: ProgressFactory | None = None) -> BuildReport:
-        """A complete build, then a catch-up of anything published while it ran."""
-        report = run_build(self.session_factory, self.settings, self.encoder, full=full,
-                           progress=progress, store=self.store)
-        build = self.builds.get()
-        if build is not None:
-            snapshot = build.meta["snapshot"]
-            with self.session_factory() as session:
-                changed = list(session.scalars(select(Article.id).where(
-                    Article.modified >= datetime.fromisoformat(snapshot))))
-                if changed:
-                    self.refresh(session, changed)
-        return report

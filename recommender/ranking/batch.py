@@ -1,15 +1,18 @@
-"""The scoring stages, vectorised over a batch of pages, for precomputing every list.
+"""The batch scorer: the filter and the score of every page of a build, a batch of pages at once.
 
-``ranking.rank`` is the reference: it is what editors see explained. Running it on ~100 Python
-candidates for each of 100,000 articles is too slow, so the nightly build first scores every
-(page, candidate) pair here with the same formulas in numpy, keeps each page's best few (all
-that ``rank`` can ever place, see ``ranking.diversity_pool``), and runs ``rank`` on those only.
-``tests/test_prescore.py`` checks the two paths give the same lists.
+``stages.rank`` ranks one page (what editors see explained): it filters and scores the page's
+candidates, then diversifies, curates and fills (``stages.rank_scored``). Doing the first two
+page by page for 100,000 articles is too slow, so the nightly build searches a batch of pages at
+once and applies the same formulas to the whole (pages x candidates) array, through ``pairs.py``
+(the very code ``stages`` applies to one page: no formula is written here). Each page keeps its
+best ``stages.reach`` candidates, all that ranking can place, and ``lists.compute_all`` hands
+them to ``stages.rank_scored``. ``tests/ranking/test_batch.py`` checks that this stores exactly
+the lists ``rank`` gives, with the same scores and signals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,109 +20,96 @@ import numpy.typing as npt
 from scipy import sparse
 
 from recommender.catalog.items import ItemInfo
-from recommender.ranking.policy import RankingPolicy
+from recommender.embedding.encoder import Vectors
+from recommender.ranking import formulas
+from recommender.ranking.context import RankingContext
+from recommender.ranking.formulas import BoolArray
+from recommender.ranking.pairs import IntArray, ItemArrays, pair_exclusions, pair_scores
+from recommender.ranking.stages import Candidate, Dropped, reach, record_scores, sort_out
 
-FloatArray = npt.NDArray[np.float64]
-
-
-def _codes(values: Sequence[str]) -> npt.NDArray[np.int32]:
-    """Integer codes with 0 reserved for the empty (unknown) value."""
-    table: dict[str, int] = {"": 0}
-    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int32,
-                       count=len(values))
+Progress = Callable[[int], None]
 
 
-def _incidence(rows: Sequence[Sequence[str]], weights: Mapping[str, float] | None = None
-               ) -> sparse.csr_matrix:
-    vocab: dict[str, int] = {}
-    indptr, indices, data = [0], [], []
-    for row in rows:
-        for item in dict.fromkeys(row):
-            indices.append(vocab.setdefault(item, len(vocab)))
-            data.append(weights.get(item, 1.0) if weights is not None else 1.0)
-        indptr.append(len(indices))
-    return sparse.csr_matrix((np.asarray(data, dtype=np.float64), indices, indptr),
-                             shape=(len(rows), max(1, len(vocab))))
+@dataclass(frozen=True)
+class PageCandidates:
+    """One page of the build, its candidates filtered and scored, ready for ``rank_scored``."""
+
+    article_id: int
+    vector: Vectors
+    lexical_row: sparse.csr_matrix
+    kept: list[Candidate]
+    dropped: list[Dropped]
 
 
-@dataclass
-class CatalogArrays:
-    """What the scorer needs about every article of a build, aligned with its positions."""
+def candidates_by_page(context: RankingContext, *, progress: Progress | None = None,
+                       batch: int = 512) -> Iterator[PageCandidates]:
+    """Every live article of the build with its candidates filtered and scored as ``rank``
+    does it: a batched vector search, then the formulas over the whole batch.
 
-    live: npt.NDArray[np.bool_]
-    language: npt.NDArray[np.int32]
-    publisher: npt.NDArray[np.int32]
-    published: FloatArray  # days since the epoch, NaN when unknown
-    half_life: FloatArray
-    tags_weighted: sparse.csr_matrix
-    tags: sparse.csr_matrix
-    authors: sparse.csr_matrix
-
-    @classmethod
-    def build(cls, ids: Sequence[int], items: Mapping[int, ItemInfo], tag_idf: Mapping[str, float],
-              policy: RankingPolicy, site_blocks: frozenset[int]) -> CatalogArrays:
-        infos = [items.get(int(a)) or ItemInfo(id=int(a), live=False) for a in ids]
-        published = np.asarray([i.published_at.timestamp() / 86400 if i.published_at else np.nan
-                                for i in infos], dtype=np.float64)
-        tags = [i.tags for i in infos]
-        # a tag unknown to the build's IDF table counts 1.0, exactly as ranking.tag_overlap does
-        return cls(
-            live=np.asarray([i.live and i.id not in site_blocks for i in infos], dtype=bool),
-            language=_codes([i.language for i in infos]),
-            publisher=_codes([i.publisher for i in infos]),
-            published=published,
-            half_life=np.asarray([policy.half_life_for(i.content_type) for i in infos]),
-            tags_weighted=_incidence(tags, tag_idf), tags=_incidence(tags),
-            authors=_incidence([i.authors for i in infos]),
-        )
-
-
-def _pair_sum(left: sparse.csr_matrix, right: sparse.csr_matrix, pages: np.ndarray,
-              cands: np.ndarray) -> FloatArray:
-    """Row-wise dot products left[pages[i]] . right[cands[i, j]] as a (B, C) array."""
-    flat = cands.ravel()
-    repeated = left[np.repeat(pages, cands.shape[1])]
-    values = np.asarray(repeated.multiply(right[flat]).sum(axis=1), dtype=np.float64).ravel()
-    return values.reshape(cands.shape)
-
-
-def prescore(arrays: CatalogArrays, pages: np.ndarray, cands: np.ndarray, semantic: np.ndarray,
-             lexical: np.ndarray, policy: RankingPolicy) -> FloatArray:
-    """Scores of ``ranking.rank``'s filter, score and recency stages; -inf where filtered."""
-    valid = cands >= 0
-    safe = np.where(valid, cands, 0)
-    page_col = pages[:, None]
-    valid &= (safe != page_col) & arrays.live[safe]
-    if policy.same_language:
-        page_lang = arrays.language[pages][:, None]
-        valid &= (page_lang == 0) | (arrays.language[safe] == page_lang)
-    page_pub = arrays.publisher[pages][:, None]
-    same_publisher = (page_pub != 0) & (arrays.publisher[safe] == page_pub)
-    valid &= ~(same_publisher & (lexical >= policy.near_duplicate_threshold))
-
-    weight = policy.semantic_weight + policy.lexical_weight
-    text = (policy.semantic_weight * semantic.astype(np.float64)
-            + policy.lexical_weight * lexical.astype(np.float64)) / weight
-    total = np.asarray(arrays.tags_weighted[pages].sum(axis=1), dtype=np.float64)
-    shared = _pair_sum(arrays.tags_weighted, arrays.tags, pages, safe)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        overlap = np.where(total > 0, shared / np.where(total > 0, total, 1.0), 0.0)
-    authors = _pair_sum(arrays.authors, arrays.authors, pages, safe) > 0
-    score = text + policy.tag_weight * overlap + policy.author_weight * authors
-
-    if policy.recency_weight:
-        age = arrays.published[pages][:, None] - arrays.published[safe]
-        score = score * recency_factors(age, arrays.half_life[safe], policy.recency_weight)
-    return np.where(valid, score, -np.inf)
+    A page keeps its best ``stages.reach`` candidates; those the filter drops come along as
+    dropped, so that they stay out of the fallback filler too.
+    """
+    build, items, curations = context.space.build, context.items, context.curations
+    if build is None:
+        return
+    ids = [int(a) for a in build.ids]
+    pages = [a for a in ids if a in items and items[a].live]
+    arrays = ItemArrays([items.get(a) or ItemInfo(id=a, live=False) for a in ids],
+                        context.tag_idf, context.policy)
+    site_blocked = np.isin(arrays.ids, np.fromiter(curations.site_blocks, dtype=np.int64))
+    for start in range(0, len(pages), batch):
+        chunk = pages[start:start + batch]
+        positions = np.asarray([build.positions[a] for a in chunk], dtype=np.int64)
+        vectors = np.asarray(build.vectors[positions], dtype=np.float32)
+        sims, found = build.index.search(vectors, min(context.policy.candidates + 1, len(ids)))
+        lex = _pairwise_lexical(build.lexical_matrix, positions, found)
+        safe = np.where(found >= 0, found, 0)
+        eligible, reasons = _exclusions(arrays, positions, found, lex, site_blocked,
+                                        [curations.blocked_for(a) for a in chunk])
+        scores = pair_scores(arrays, positions, safe, semantic=sims, lexical=lex)
+        order = np.argsort(-np.where(eligible, scores.score, -np.inf), axis=1, kind="stable")
+        for row, article_id in enumerate(chunk):
+            keep = reach(context.k, context.below_cut, len(curations.pins.get(article_id, ())),
+                         len(curations.blocked_for(article_id)))
+            best = [int(j) for j in order[row][:keep] if eligible[row, j]]
+            columns = best + [int(j) for j in np.flatnonzero(~eligible[row]) if found[row, j] >= 0]
+            candidates = [Candidate(items[ids[found[row, j]]], semantic=float(sims[row, j]),
+                                    lexical=float(lex[row, j])) for j in columns]
+            kept, dropped = sort_out(candidates, reasons[row, columns].tolist())
+            scored = [j for j in best if reasons[row, j] == formulas.KEPT]  # aligned with kept
+            record_scores(kept, scores.take((row, scored)))
+            yield PageCandidates(article_id, vectors[row],
+                                 build.lexical_matrix[int(positions[row])], kept, dropped)
+        if progress:
+            progress(len(chunk))
 
 
-def recency_factors(age_days: np.ndarray, half_life: np.ndarray, weight: float) -> np.ndarray:
-    """``ranking.recency_factor`` for arrays of ages (page minus item, days; NaN = undated):
-    1 for items as new as the page or newer, undated or of a type that never decays."""
-    age = np.asarray(age_days, dtype=np.float64)
-    half = np.asarray(half_life, dtype=np.float64)
-    decays = (half > 0) & (age > 0) & ~np.isnan(age)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        decay = np.power(0.5, np.where(decays, age / np.where(half > 0, half, 1.0), 0.0))
-    result: np.ndarray = np.where(decays, 1.0 - weight * (1.0 - decay), 1.0)
-    return result
+def _exclusions(items: ItemArrays, pages: IntArray, found: IntArray,
+                lexical: npt.NDArray[np.float32], site_blocked: BoolArray,
+                page_blocks: Sequence[frozenset[int]]) -> tuple[BoolArray, npt.NDArray[np.int8]]:
+    """Which found candidates compete for each page's best places, and each one's
+    ``formulas.exclusions`` code. A page's own blocks do not take a candidate out of the
+    competition (``stages.reach`` leaves room for them), only site-wide blocks do."""
+    safe = np.where(found >= 0, found, 0)
+    site = pair_exclusions(items, pages, safe, lexical=lexical, blocked=site_blocked[safe])
+    eligible: BoolArray = (found >= 0) & (site == formulas.KEPT)
+    if not any(page_blocks):
+        return eligible, site
+    ids = items.ids[safe]
+    blocked = site_blocked[safe].copy()
+    for row, blocks in enumerate(page_blocks):
+        if blocks:
+            blocked[row] |= np.isin(ids[row], np.fromiter(blocks, dtype=np.int64))
+    return eligible, pair_exclusions(items, pages, safe, lexical=lexical, blocked=blocked)
+
+
+def _pairwise_lexical(matrix: sparse.csr_matrix, pages: np.ndarray, found: np.ndarray
+                      ) -> np.ndarray:
+    """Lexical cosine of each page with each of its candidates (build positions, -1 = none)."""
+    flat = found.ravel()
+    valid = flat >= 0
+    left = matrix[np.repeat(pages, found.shape[1])[valid]]
+    right = matrix[flat[valid]]
+    values = np.zeros(found.size, dtype=np.float32)
+    values[valid] = np.asarray(left.multiply(right).sum(axis=1), dtype=np.float32).ravel()
+    return values.reshape(found.shape)

@@ -1,42 +1,52 @@
-"""Computing related lists: one page live (editors, drafts) or every page (the nightly build).
+"""Related lists: one page ranked live (editors, drafts, publishing) or every page of a build.
 
-Both paths run the same ``ranking.rank`` over the same candidates, so what an editor previews is
-what the build stores.
+Both rank with the same ``RankingContext`` and the same stages, so what an editor previews is
+what the build stores: one page runs ``stages.rank``; the build filters and scores every page in
+batches (``batch.py``, the same formulas) and runs the remaining stages (``stages.rank_scored``).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from scipy import sparse
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from recommender.catalog.items import Curations, ItemInfo
+from recommender.catalog.items import ItemInfo
 from recommender.embedding.encoder import Vectors
-from recommender.ranking.batch import CatalogArrays, prescore
-from recommender.ranking.policy import RankingPolicy
+from recommender.ranking.batch import Progress, candidates_by_page
+from recommender.ranking.context import RankingContext
 from recommender.ranking.space import SearchSpace
-from recommender.ranking.stages import DUPLICATE_SLACK, Candidate, Ranked, diversity_pool, rank
+from recommender.ranking.stages import Candidate, Ranked, rank, rank_scored
 from recommender.storage.schema import RelatedItem
 
-Progress = Callable[[int], None]
 
-
-def rank_page(page: ItemInfo, vector: Vectors, lexical_row: sparse.csr_matrix | None,
-              space: SearchSpace, items: Mapping[int, ItemInfo], curations: Curations,
-              fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
-              *, below_cut: int = 5) -> Ranked:
+def rank_page(context: RankingContext, page: ItemInfo, vector: Vectors,
+              lexical_row: sparse.csr_matrix | None) -> Ranked:
     """Rank the related items of one page (stored or draft) from the search space."""
+    items = context.items
+    hits = context.space.search(vector, lexical_row, context.policy.candidates + 1)
     candidates = [Candidate(items[h.id], semantic=h.semantic, lexical=h.lexical)
-                  for h in space.search(vector, lexical_row, policy.candidates + 1) if h.id in items]
-    return _rank(page, candidates, vector, lexical_row, space, items, curations, fallback,
-                 policy, k, below_cut)
+                  for h in hits if h.id in items]
+    pins, pool = _curation(context, page, vector, lexical_row)
+    return rank(page, candidates, context.policy, context.k, tag_idf=context.tag_idf,
+                pairwise=context.space.pairwise, blocked=context.curations.blocked_for(page.id),
+                pins=pins, fallback_pool=pool, below_cut=context.below_cut)
+
+
+def _curation(context: RankingContext, page: ItemInfo, vector: Vectors,
+              lexical_row: sparse.csr_matrix | None
+              ) -> tuple[list[tuple[Candidate, int]], list[Candidate]]:
+    """The page's pins (with their similarity to it) and its section's fallback filler."""
+    items, space = context.items, context.space
+    pins = [(_pin_candidate(items[t], vector, lexical_row, space), pos)
+            for t, pos in context.curations.pins.get(page.id, []) if t in items]
+    return pins, [Candidate(info) for info in context.fallback.get(page.section, ())]
 
 
 def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.csr_matrix | None,
@@ -50,22 +60,24 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
                      signals={"semantic": round(semantic, 4), "lexical": round(lexical, 4)})
 
 
-def _rank(page: ItemInfo, candidates: list[Candidate], vector: Vectors,
-          lexical_row: sparse.csr_matrix | None, space: SearchSpace,
-          items: Mapping[int, ItemInfo], curations: Curations,
-          fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
-          below_cut: int) -> Ranked:
-    pins = [(_pin_candidate(items[t], vector, lexical_row, space), pos)
-            for t, pos in curations.pins.get(page.id, []) if t in items]
-    pool = [Candidate(info) for info in fallback.get(page.section, ())]
-    return rank(page, candidates, policy, k, tag_idf=_tag_idf(space),
-                pairwise=space.pairwise,
-                blocked=curations.blocked_for(page.id), pins=pins, fallback_pool=pool,
-                below_cut=below_cut)
-
-
-def _tag_idf(space: SearchSpace) -> Mapping[str, float]:
-    return space.build.tag_idf if space.build is not None else {}
+def compute_all(context: RankingContext, build_id: str, now: datetime, *,
+                progress: Progress | None = None, batch: int = 512
+                ) -> tuple[list[int], list[dict[str, Any]]]:
+    """Lists for every live article in the context's build (its pages, and their rows): the
+    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
+    pages: list[int] = []
+    rows: list[dict[str, Any]] = []
+    with single_threaded_blas():
+        for found in candidates_by_page(context, progress=progress, batch=batch):
+            page = context.items[found.article_id]
+            pins, pool = _curation(context, page, found.vector, found.lexical_row)
+            ranked = rank_scored(page, found.kept, found.dropped, context.policy, context.k,
+                                 pairwise=context.space.pairwise,
+                                 blocked=context.curations.blocked_for(page.id), pins=pins,
+                                 fallback_pool=pool, below_cut=context.below_cut)
+            rows.extend(related_rows(found.article_id, ranked, build_id, now))
+            pages.append(found.article_id)
+    return pages, rows
 
 
 def related_rows(article_id: int, ranked: Ranked, build_id: str, now: datetime
@@ -84,16 +96,6 @@ def replace_lists(session: Session, article_ids: Sequence[int], rows: list[dict[
         session.execute(insert(RelatedItem), rows[start:start + 5000])
 
 
-def compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: Curations,
-                fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
-                build_id: str, now: datetime, *, progress: Progress | None = None,
-                batch: int = 512) -> tuple[list[int], list[dict[str, Any]]]:
-    """Lists for every live article in the build: batched vector search, then ranking."""
-    with single_threaded_blas():
-        return _compute_all(space, items, curations, fallback, policy, k, build_id, now,
-                            progress=progress, batch=batch)
-
-
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """Ranking does thousands of tiny matrix products; threaded BLAS makes each ~400x slower
@@ -108,54 +110,3 @@ def _blas_controller() -> Any:
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
-
-
-def _compute_all(space: SearchSpace, items: Mapping[int, ItemInfo], curations: Curations,
-                 fallback: Mapping[str, Sequence[ItemInfo]], policy: RankingPolicy, k: int,
-                 build_id: str, now: datetime, *, progress: Progress | None,
-                 batch: int) -> tuple[list[int], list[dict[str, Any]]]:
-    build = space.build
-    if build is None:
-        return [], []
-    pages = [int(a) for a in build.ids if int(a) in items and items[int(a)].live]
-    arrays = CatalogArrays.build([int(a) for a in build.ids], items, build.tag_idf, policy,
-                                 frozenset(curations.site_blocks))
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(pages), batch):
-        chunk = pages[start:start + batch]
-        positions = np.asarray([build.positions[a] for a in chunk], dtype=np.int64)
-        vectors = np.asarray(build.vectors[positions], dtype=np.float32)
-        sims, found = build.index.search(vectors, min(policy.candidates + 1, len(build.ids)))
-        lex = _pairwise_lexical(build.lexical_matrix, positions, found)
-        scores = prescore(arrays, positions, found, sims, lex, policy)
-        order = np.argsort(-scores, axis=1, kind="stable")
-        for row_i, article_id in enumerate(chunk):
-            # rank() can only ever place the best `keep` of them (ranking.diversity_pool)
-            keep = (diversity_pool(k, 0, len(curations.pins.get(article_id, ())))
-                    + DUPLICATE_SLACK + len(curations.blocked_for(article_id)))
-            best = [j for j in order[row_i][:keep] if np.isfinite(scores[row_i, j])]
-            # the filtered ones go to rank() too: it must know them to keep them out of fallback
-            best += [j for j in np.flatnonzero(~np.isfinite(scores[row_i]))
-                     if found[row_i, j] >= 0]
-            candidates = [Candidate(items[int(build.ids[found[row_i, j]])],
-                                    semantic=float(sims[row_i, j]), lexical=float(lex[row_i, j]))
-                          for j in best]
-            lexical_row = build.lexical_matrix[int(positions[row_i])]
-            ranked = _rank(items[article_id], candidates, vectors[row_i], lexical_row, space,
-                           items, curations, fallback, policy, k, below_cut=0)
-            rows.extend(related_rows(article_id, ranked, build_id, now))
-        if progress:
-            progress(len(chunk))
-    return pages, rows
-
-
-def _pairwise_lexical(matrix: sparse.csr_matrix, pages: np.ndarray, found: np.ndarray
-                      ) -> np.ndarray:
-    """Lexical cosine of each page with each of its candidates (build positions, -1 = none)."""
-    flat = found.ravel()
-    valid = flat >= 0
-    left = matrix[np.repeat(pages, found.shape[1])[valid]]
-    right = matrix[flat[valid]]
-    values = np.zeros(found.size, dtype=np.float32)
-    values[valid] = np.asarray(left.multiply(right).sum(axis=1), dtype=np.float32).ravel()
-    return values.reshape(found.shape)

@@ -43,7 +43,7 @@ class RankingPolicy:
     # ... and at which two results are one text twice (wire copies): only the first is kept
     duplicate_collapse_threshold: float = 0.98
     quality_floor: float = 0.10  # blended score under which an item is not worth a teaser
-    # Neighbourhood smoothing (applied by the next build, see recommender/smoothing.py): each
+    # Neighbourhood smoothing (applied by the next build, see ranking/smoothing.py): each
     # article's vector moves towards the mean of its ``smoothing_neighbours`` closest articles
     # by the text score, with this weight; 0 turns it off.
     smoothing: float = 1.0

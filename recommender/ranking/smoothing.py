@@ -30,7 +30,9 @@ import numpy.typing as npt
 from scipy import sparse
 
 from recommender.embedding.encoder import Vectors, normalize_rows
-from recommender.index.vectors import build_index, choose_index
+from recommender.index.factory import build_index
+from recommender.index.vectors import choose_index
+from recommender.ranking.formulas import one_text, text_score
 from recommender.ranking.policy import RankingPolicy
 
 IdArray = npt.NDArray[np.int64]
@@ -68,9 +70,8 @@ class Smoothing:
 
     def blend(self, semantic: npt.NDArray[np.floating], lexical: npt.NDArray[np.floating]
               ) -> npt.NDArray[np.float64]:
-        total = self.semantic_weight + self.lexical_weight
-        return (self.semantic_weight * np.asarray(semantic, dtype=np.float64)
-                + self.lexical_weight * np.asarray(lexical, dtype=np.float64)) / total
+        """The ranker's text score (``formulas.text_score``) with the selection's own weights."""
+        return text_score(semantic, lexical, self.semantic_weight, self.lexical_weight)
 
     def prepare(self, vectors: Vectors) -> Vectors:
         """Embeddings as this build compares them: centred on the catalogue mean, re-normalised.
@@ -124,7 +125,7 @@ def _choose(sims: np.ndarray, found: IdArray, lexical: np.ndarray, smoothing: Sm
     each one's weight in the mean (score ** power). A copy of the article's own text (lexical
     cosine >= ``twin_threshold``: the same wire filed twice) says nothing new about its topic
     and is skipped."""
-    usable = (found >= 0) & np.isfinite(sims) & (lexical < smoothing.twin_threshold)
+    usable = (found >= 0) & np.isfinite(sims) & ~one_text(lexical, smoothing.twin_threshold)
     scores = np.where(usable, smoothing.blend(sims, lexical), -np.inf)
     order = np.argsort(-scores, axis=1, kind="stable")[:, :smoothing.neighbours]
     best = np.take_along_axis(found, order, axis=1)

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Vectors
 from recommender.ranking.build_data import RankingBuild
+from recommender.ranking.formulas import may_be_one_text
 from recommender.ranking.lexical import LexicalModel, gram, lexical_text
 from recommender.ranking.smoothing import Pool, smooth_rows
 from recommender.storage.schema import Article
 
 IdArray = npt.NDArray[np.int64]
-LEXICAL_CHECK_SEMANTIC = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +106,9 @@ class SearchSpace:
     def pairwise(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Semantic and lexical similarity matrices among these articles (diversity, MMR).
 
-        Lexical similarity only matters to find one text twice (TF-IDF >= 0.98), and such pairs
-        are always near in meaning too, so it is computed only for pairs whose embeddings are
-        alike (>= LEXICAL_CHECK_SEMANTIC) and left 0 elsewhere: most pages need none at all.
+        Lexical similarity only matters to find one text twice (``formulas.one_text``), and such
+        pairs are always near in meaning too, so it is computed only for pairs whose embeddings
+        are alike (``formulas.may_be_one_text``) and left 0 elsewhere: most pages need none.
         """
         semantic = self._gram(ids, raw=False)
         # the check runs on the raw embeddings: smoothing pulls neighbours together, and on the
@@ -116,7 +116,7 @@ class SearchSpace:
         raw = self._gram(ids, raw=True) if self.build is not None and self.build.smoothing.on \
             else semantic
         lexical = np.zeros((len(ids), len(ids)), dtype=np.float32)
-        close = np.argwhere(np.triu(raw >= LEXICAL_CHECK_SEMANTIC, k=1))
+        close = np.argwhere(np.triu(may_be_one_text(raw), k=1))
         if len(close):
             involved = sorted({int(i) for i in close.ravel()})
             rows = [self.lexical_row(ids[k]) for k in involved]

@@ -1,21 +1,28 @@
-"""The ranking pipeline: small pure stages over a candidate list, each recording its signal.
+"""One page's ranking: small pure stages over its candidates, each recording its signal.
 
-Stages: filter -> score -> recency -> diversity -> curation -> fallback. None of them touches the
-database or the model, so they are tested with hand-made candidates, and an editor can be shown
-exactly what each stage did to each item.
+Stages: filter -> score (with recency) -> diversity -> curation -> fallback. None of them touches
+the database or the model, so they are tested with hand-made candidates, and an editor can be
+shown exactly what each stage did to each item.
+
+The formulas (filter rules, score blend, recency, duplicates) live in ``formulas.py``; the filter
+and score stages apply them through ``pairs.py``, as ``batch.py`` does for every list of a build.
+Change a formula there, never here. This module owns the rest: the reasons editors read, MMR,
+pins and blocks, the fallback filler, and how far down the list ``rank`` can reach.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from recommender.catalog.items import ItemInfo
 from recommender.embedding.encoder import Vectors
+from recommender.ranking import formulas
+from recommender.ranking.pairs import ItemArrays, pair_exclusions, pair_scores
 from recommender.ranking.policy import RankingPolicy
 
 
@@ -52,76 +59,75 @@ class Ranked:
     dropped: list[Dropped]
 
 
+# what editors are shown for each of the filter's rules (formulas.exclusions)
+_REASONS: dict[int, Callable[[ItemInfo], str]] = {
+    formulas.NOT_LIVE: lambda _: "not published",
+    formulas.BLOCKED: lambda _: "blocked",
+    formulas.OTHER_LANGUAGE: lambda info: f"language {info.language}",
+    formulas.COPY_OF_PAGE: lambda _: "near-duplicate of the page",
+}
+
+
+def _one_page(page: ItemInfo, candidates: Sequence[Candidate], policy: RankingPolicy,
+              tag_idf: Mapping[str, float]) -> tuple[ItemArrays, npt.NDArray[np.int64],
+                                                     npt.NDArray[np.int64]]:
+    """This page and its candidates as ``pairs`` arrays: one page (row 0), C candidates."""
+    items = ItemArrays([page, *(c.info for c in candidates)], tag_idf, policy)
+    return items, np.zeros(1, dtype=np.int64), np.arange(1, len(candidates) + 1)[None, :]
+
+
 def filter_candidates(page: ItemInfo, candidates: Iterable[Candidate], policy: RankingPolicy, *,
                       blocked: frozenset[int] = frozenset()) -> tuple[list[Candidate], list[Dropped]]:
-    """Drop the page itself, anything not live, blocked, another language, or a copy of the page."""
+    """Drop the page itself, anything not live, blocked, another language, or a copy of the page
+    (the rules: ``formulas.exclusions``), and any candidate given twice."""
+    candidates = list(candidates)
+    items, pages, cands = _one_page(page, candidates, policy, {})
+    reasons = pair_exclusions(items, pages, cands, lexical=[[c.lexical for c in candidates]],
+                              blocked=[[c.id in blocked for c in candidates]])[0]
+    return sort_out(candidates, reasons.tolist())
+
+
+def sort_out(candidates: Sequence[Candidate], reasons: Sequence[int]
+             ) -> tuple[list[Candidate], list[Dropped]]:
+    """Candidates kept and dropped by their ``formulas.exclusions`` codes, each dropped one with
+    the reason editors read; a candidate given twice is kept once."""
     kept: list[Candidate] = []
     dropped: list[Dropped] = []
     seen: set[int] = set()
-    for cand in candidates:
-        info = cand.info
-        reason = ""
-        if info.id == page.id or info.id in seen:
-            reason = "the page itself" if info.id == page.id else "duplicate candidate"
-        elif not info.live:
-            reason = "not published"
-        elif info.id in blocked:
-            reason = "blocked"
-        elif policy.same_language and page.language and info.language != page.language:
-            reason = f"language {info.language}"
-        elif cand.lexical >= policy.near_duplicate_threshold and page.publisher \
-                and page.publisher == info.publisher:
-            # the same publication's text lightly edited: an update or a re-post of the page
-            reason = "near-duplicate of the page"
-        if reason:
-            dropped.append(Dropped(cand, reason))
+    for cand, code in zip(candidates, reasons, strict=True):
+        if code == formulas.THE_PAGE:
+            dropped.append(Dropped(cand, "the page itself"))
+        elif cand.id in seen:
+            dropped.append(Dropped(cand, "duplicate candidate"))
+        elif code != formulas.KEPT:
+            dropped.append(Dropped(cand, _REASONS[code](cand.info)))
         else:
-            seen.add(info.id)
+            seen.add(cand.id)
             kept.append(cand)
     return kept, dropped
 
 
-def tag_overlap(page_tags: Sequence[str], tags: Sequence[str], tag_idf: Mapping[str, float]) -> float:
-    """Share of the page's tag weight (IDF) that the candidate also carries, in [0, 1]."""
-    if not page_tags or not tags:
-        return 0.0
-    total = sum(tag_idf.get(t, 1.0) for t in page_tags)
-    shared = sum(tag_idf.get(t, 1.0) for t in set(page_tags) & set(tags))
-    return shared / total if total else 0.0
-
-
 def score_candidates(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy,
                      tag_idf: Mapping[str, float]) -> None:
-    """Blend meaning, words, shared tags and shared authors into one score, in place."""
-    weight = policy.semantic_weight + policy.lexical_weight
-    page_authors = set(page.authors)
-    for cand in candidates:
-        text = (policy.semantic_weight * cand.semantic + policy.lexical_weight * cand.lexical) / weight
-        tags = policy.tag_weight * tag_overlap(page.tags, cand.info.tags, tag_idf)
-        author = policy.author_weight if page_authors & set(cand.info.authors) else 0.0
+    """Blend meaning, words, shared tags, shared authors and recency into one score, in place
+    (``formulas.blend``), recording each signal for editors."""
+    if not candidates:
+        return
+    items, pages, cands = _one_page(page, candidates, policy, tag_idf)
+    scores = pair_scores(items, pages, cands, semantic=[[c.semantic for c in candidates]],
+                         lexical=[[c.lexical for c in candidates]])
+    record_scores(candidates, scores.take(0))
+
+
+def record_scores(candidates: Sequence[Candidate], scores: formulas.Scores) -> None:
+    """Each candidate's score, and its signals as editors see them (rounded to 4 places)."""
+    columns = zip(scores.text.tolist(), scores.tags.tolist(), scores.author.tolist(),
+                  scores.recency.tolist(), scores.score.tolist(), strict=True)
+    for cand, (text, tags, author, recency, score) in zip(candidates, columns, strict=True):
         cand.signals.update(semantic=round(cand.semantic, 4), lexical=round(cand.lexical, 4),
-                            text=round(text, 4), tags=round(tags, 4), author=round(author, 4))
-        cand.score = text + tags + author
-
-
-def recency_factor(page: ItemInfo, info: ItemInfo, policy: RankingPolicy) -> float:
-    """1.0 for items as new as the page (or newer); decays with the item's type half-life."""
-    half_life = policy.half_life_for(info.content_type)
-    if not policy.recency_weight or half_life <= 0 or page.published_at is None \
-            or info.published_at is None:
-        return 1.0
-    age_days = (page.published_at - info.published_at).total_seconds() / 86400
-    if age_days <= 0:
-        return 1.0
-    decay = math.pow(0.5, age_days / half_life)
-    return 1.0 - policy.recency_weight * (1.0 - decay)
-
-
-def apply_recency(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy) -> None:
-    for cand in candidates:
-        factor = recency_factor(page, cand.info, policy)
-        cand.signals["recency"] = round(factor, 4)
-        cand.score *= factor
+                            text=round(text, 4), tags=round(tags, 4), author=round(author, 4),
+                            recency=round(recency, 4))
+        cand.score = score
 
 
 Pairwise = Callable[[Sequence[int]], tuple[np.ndarray, np.ndarray]]
@@ -159,10 +165,11 @@ def diversify(candidates: list[Candidate], pairwise: Pairwise, policy: RankingPo
     if not head:
         return [], []
     semantic, lexical = pairwise([c.id for c in head])
+    copies = formulas.one_text(lexical, policy.duplicate_collapse_threshold)
     kept: list[int] = []
     dropped: list[Dropped] = []
     for j, cand in enumerate(head):
-        twins = [i for i in kept if lexical[i, j] >= policy.duplicate_collapse_threshold]
+        twins = [i for i in kept if copies[i, j]]
         if twins:
             dropped.append(Dropped(cand, f"near-duplicate of article {head[twins[0]].id}"))
         else:
@@ -236,6 +243,13 @@ def diversity_pool(k: int, below_cut: int, pins: int = 0) -> int:
     return max(2 * k, k + below_cut, k + 2 * pins, 20)
 
 
+def reach(k: int, below_cut: int, pins: int, blocked: int) -> int:
+    """How many of a page's best-scored candidates ``rank`` can ever place: the diversity pool,
+    the duplicates it may collapse, and as many again as blocked items may take out. The batch
+    path (``batch.candidates_by_page``) keeps only these."""
+    return diversity_pool(k, below_cut, pins) + DUPLICATE_SLACK + blocked
+
+
 def rank(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy, k: int, *,
          tag_idf: Mapping[str, float], pairwise: Pairwise,
          blocked: frozenset[int] = frozenset(), pins: Sequence[tuple[Candidate, int]] = (),
@@ -243,7 +257,16 @@ def rank(page: ItemInfo, candidates: list[Candidate], policy: RankingPolicy, k: 
     """Run every stage and cut at ``k`` (the next ``below_cut`` are kept for editors)."""
     kept, dropped = filter_candidates(page, candidates, policy, blocked=blocked)
     score_candidates(page, kept, policy, tag_idf)
-    apply_recency(page, kept, policy)
+    return rank_scored(page, kept, dropped, policy, k, pairwise=pairwise, blocked=blocked,
+                       pins=pins, fallback_pool=fallback_pool, below_cut=below_cut)
+
+
+def rank_scored(page: ItemInfo, kept: list[Candidate], dropped: list[Dropped],
+                policy: RankingPolicy, k: int, *, pairwise: Pairwise,
+                blocked: frozenset[int] = frozenset(), pins: Sequence[tuple[Candidate, int]] = (),
+                fallback_pool: Iterable[Candidate] = (), below_cut: int = 5) -> Ranked:
+    """The stages after the score (diversity, curation, fallback) on candidates already filtered
+    and scored: by ``rank``, or for every page at once by ``batch.candidates_by_page``."""
     pool = diversity_pool(k, below_cut, len(pins))
     ordered, dup_dropped = diversify(kept, pairwise, policy, pool)
     pins = [(c, p) for c, p in pins if c.id != page.id]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog.importing import import_file
 from recommender.cli.main import DEMO_DIR
+from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage import migrations
@@ -32,6 +33,6 @@ def build_demo(settings: Settings) -> None:
     """The demo magazine imported and built with the fake encoder (no model)."""
     eng, factory = load_demo(settings)
     try:
-        Recommender(settings, factory, encoder=FakeEncoder()).reindex()
+        full_build(Recommender(settings, factory, encoder=FakeEncoder()))
     finally:
         eng.dispose()

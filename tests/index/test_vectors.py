@@ -7,15 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recommender.index.factory import build_index, load_index, new_index
 from recommender.index.vectors import (
     EXACT_SPEC,
     HNSW_SPEC,
     IndexSpec,
     VectorIndexError,
-    build_index,
     choose_index,
-    load_index,
-    new_index,
 )
 from tests.helpers.vectors import clustered_vectors, recall, unit_vectors
 

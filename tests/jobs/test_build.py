@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.jobs.build import _mark_failed
+from recommender.jobs.build import _mark_failed, full_build
 from recommender.live.recommender import Recommender
 from recommender.readers import find_article
 from recommender.settings import Settings
@@ -35,7 +35,7 @@ def _by_ext(session: Session, ext: str) -> Article:
 def test_build_precomputes_safe_lists(demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]
                                       ) -> None:
     rec, factory, _ = demo
-    report = rec.reindex()
+    report = full_build(rec)
     assert report.articles == 86 and report.embedded == 86
     assert report.lists == 84
     with factory() as session:
@@ -57,9 +57,9 @@ def test_build_precomputes_safe_lists(demo: tuple[Recommender, sessionmaker[Sess
 def test_second_build_embeds_nothing(demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]
                                      ) -> None:
     rec, factory, encoder = demo
-    rec.reindex()
+    full_build(rec)
     before = encoder.texts_encoded
-    report = rec.reindex()
+    report = full_build(rec)
     assert report.embedded == 0
     assert encoder.texts_encoded == before
     with factory() as session:
@@ -67,7 +67,7 @@ def test_second_build_embeds_nothing(demo: tuple[Recommender, sessionmaker[Sessi
         article.body += " A new closing paragraph about tariffs."
         article.content_hash = "changed"
         session.commit()
-    report = rec.reindex()
+    report = full_build(rec)
     assert report.embedded == 1
     assert len(list(rec.store.builds.iterdir())) == 3  # kept builds are pruned
 
@@ -75,7 +75,7 @@ def test_second_build_embeds_nothing(demo: tuple[Recommender, sessionmaker[Sessi
 def test_near_duplicate_update_is_not_recommended_on_its_original(
         demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]) -> None:
     rec, factory, _ = demo
-    rec.reindex()
+    full_build(rec)
     with factory() as session:
         original, update = _by_ext(session, "demo-044"), _by_ext(session, "demo-085")
         targets = {r.target_id for r in session.scalars(
@@ -86,7 +86,7 @@ def test_near_duplicate_update_is_not_recommended_on_its_original(
 def test_publish_and_withdraw_update_lists_without_rebuild(
         demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]) -> None:
     rec, factory, _ = demo
-    rec.reindex()
+    full_build(rec)
     with factory() as session:
         source, other = _by_ext(session, "demo-001"), _by_ext(session, "demo-040")
         half = source.body.split("\n\n")
@@ -115,9 +115,9 @@ def test_publish_and_withdraw_update_lists_without_rebuild(
 def test_model_change_never_mixes_vectors(demo: tuple[Recommender, sessionmaker[Session],
                                                       FakeEncoder], tmp_path: Path) -> None:
     rec, factory, _ = demo
-    rec.reindex()
+    full_build(rec)
     other = Recommender(rec.settings, factory, encoder=FakeEncoder(dimension=32, model_id="other"))
-    report = other.reindex()
+    report = full_build(other)
     assert report.embedded == 86
     build = other.builds.get()
     assert build is not None and build.meta["model_id"] == "other"

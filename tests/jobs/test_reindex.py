@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from recommender.cli.main import main
 from recommender.index.builds import IndexStore
+from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.engine import make_engine, make_session_factory
@@ -223,7 +224,7 @@ def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     rec = Recommender(settings, factory, encoder=FakeEncoder())
-    rec.reindex()
+    full_build(rec)
     lists_done, release = threading.Event(), threading.Event()
     original = build.compute_all
 
@@ -234,7 +235,7 @@ def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
         return result
 
     monkeypatch.setattr(build, "compute_all", paused)
-    worker = threading.Thread(target=rec.reindex)
+    worker = threading.Thread(target=full_build, args=(rec,))
     worker.start()
     assert lists_done.wait(60)
     with factory() as session:

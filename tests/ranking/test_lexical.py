@@ -6,36 +6,7 @@ import numpy as np
 import pytest
 
 from recommender.ranking.lexical import LexicalModel, StemmedWords, lexical_text
-from recommender.ranking.names import name_words, names_in, with_countries
-
-CATALOGUE = [
-    "Markets rose. Analysts said the Bundesbank would hold rates while trade slowed.",
-    "The Bundesbank kept its discount rate. Officials said trade data were weak.",
-    "Farmers said the harvest was late. Trade in grain slowed as rain fell.",
-    "Shares in Tokyo fell as Satoshi Sumita said the yen was too strong for exporters.",
-    "Exporters complained when Satoshi Sumita warned again that the yen was overvalued.",
-    "Trade Talks Resume In Geneva\nDelegates said trade talks would resume next week.",
-]
-
-
-def test_names_are_words_the_catalogue_capitalises_mid_sentence() -> None:
-    names = name_words(CATALOGUE)
-    assert {"bundesbank", "sumita", "satoshi"} <= names
-    # "Trade" is capitalised in a headline but written "trade" elsewhere: not a name
-    assert "trade" not in names
-    # a sentence's first word does not count, nor grammar words
-    assert "markets" not in names and "the" not in names
-
-
-def test_names_in_keeps_runs_as_one_token_too() -> None:
-    names = name_words(CATALOGUE)
-    found = names_in("Yesterday Satoshi Sumita's office called the Bundesbank.", names)
-    assert found == ["satoshi", "sumita", "satoshi_sumita", "bundesbank"]
-
-
-def test_country_adjectives_add_the_country() -> None:
-    assert with_countries("Swiss and Japanese banks").endswith("\nswitzerland japan")
-    assert with_countries("No country here") == "No country here"
+from tests.helpers.texts import CATALOGUE
 
 
 def test_shared_names_raise_similarity_over_shared_words() -> None:

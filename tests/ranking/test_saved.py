@@ -12,6 +12,7 @@ import logging
 import pytest
 from sqlalchemy.orm import Session
 
+from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
 from recommender.ranking import saved
 from recommender.ranking.policy import RankingPolicy
@@ -91,7 +92,7 @@ def test_the_build_goes_on_with_the_settings_policy(demo_settings: Settings,
             broken = _store_broken(session)
         recommender = Recommender(demo_settings, factory, encoder=FakeEncoder())
         with caplog.at_level(logging.WARNING, logger="recommender.ranking.saved"):
-            report = recommender.reindex()
+            report = full_build(recommender)
         build = recommender.builds.get()
         assert build is not None and build.build_id == report.build_id
         assert RankingPolicy.from_dict(build.meta["policy"]) == demo_settings.ranking

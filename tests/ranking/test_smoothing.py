@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy import sparse
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.embedding.encoder import normalize_rows
+from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
 from recommender.ranking.lexical import LexicalModel
 from recommender.ranking.policy import RankingPolicy
@@ -24,10 +21,6 @@ from recommender.ranking.smoothing import (
     smooth_catalogue,
     smooth_rows,
 )
-from recommender.settings import Settings
-from recommender.storage.schema import Article
-from tests.helpers.demo import load_demo
-from tests.helpers.fakes import FakeEncoder
 
 ON = Smoothing(weight=1.0, neighbours=1, candidates=10, semantic_weight=0.3, lexical_weight=0.7)
 
@@ -145,25 +138,10 @@ def test_a_build_written_before_weights_and_centring_loads_as_it_was_built() -> 
     assert Smoothing.from_dict(json.loads(json.dumps(new.to_dict()))) == new
 
 
-@pytest.mark.parametrize("bad", [{"smoothing": -0.1}, {"smoothing_neighbours": 0},
-                                 {"smoothing_power": -1.0}])
-def test_policy_rejects_bad_smoothing(bad: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
-        RankingPolicy.from_dict(bad)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[tuple[Recommender, sessionmaker[Session]]]:
-    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
-    engine, factory = load_demo(settings)
-    yield Recommender(settings, factory, encoder=FakeEncoder()), factory
-    engine.dispose()
-
-
 def test_build_indexes_smoothed_vectors_and_keeps_the_raw_ones(
         demo: tuple[Recommender, sessionmaker[Session]]) -> None:
     rec, factory = demo
-    rec.reindex()
+    full_build(rec)
     build = rec.builds.get()
     assert build is not None and build.raw is not None
     assert build.meta["smoothing"]["weight"] == 1.0 and build.smoothing.on
@@ -179,33 +157,3 @@ def test_build_indexes_smoothed_vectors_and_keeps_the_raw_ones(
         again = smooth_rows(raw[pos:pos + 1], build.lexical_matrix[pos], [Pool(raw, build.lexical_matrix)],
                             build.smoothing, exclude=np.asarray([pos]))
         assert np.allclose(again[0], space.vector(int(build.ids[pos])), atol=1e-5)
-
-
-def test_an_article_published_after_the_build_is_smoothed_too(
-        demo: tuple[Recommender, sessionmaker[Session]]) -> None:
-    rec, factory = demo
-    rec.reindex()
-    build = rec.builds.get()
-    assert build is not None
-    with factory() as session:
-        source = session.scalars(select(Article).order_by(Article.id)).first()
-        assert source is not None
-        article = Article(external_id="new-1", url="https://meridian.example/new-1",
-                          title="After the summit: " + source.title, dek=source.dek,
-                          body=source.body + "\n\nA closing paragraph on what comes next.",
-                          authors=source.authors, tags=source.tags, section=source.section,
-                          content_type="news", status="published",
-                          published_at=source.published_at, content_hash="x", word_count=300)
-        session.add(article)
-        session.commit()
-        assert rec.refresh(session, [article.id]).embedded == 1
-        space = rec._space(session)
-        assert article.id in space._delta_pos
-        smoothed = space.vector(article.id)
-        raw = space.delta_raw[space._delta_pos[article.id]]
-        assert smoothed is not None and not np.allclose(smoothed, raw)
-        assert abs(float(np.linalg.norm(smoothed)) - 1.0) < 1e-5
-        # its nearest neighbour is the article it continues, and the smoothing pulled it there
-        source_vec = space.vector(source.id)
-        assert source_vec is not None
-        assert float(smoothed @ source_vec) > float(raw @ source_vec) - 1e-6

@@ -10,15 +10,18 @@ import pytest
 from recommender.catalog.items import ItemInfo
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.stages import (
+    DUPLICATE_SLACK,
     Candidate,
+    Dropped,
     apply_curation,
     apply_fallback,
+    diversity_pool,
     filter_candidates,
     pairwise_from,
     rank,
-    recency_factor,
+    rank_scored,
+    reach,
     score_candidates,
-    tag_overlap,
 )
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -58,9 +61,17 @@ def test_same_language_can_be_switched_off() -> None:
 
 def test_tag_overlap_is_idf_weighted() -> None:
     idf = {"india": 3.0, "russia": 1.0}
-    assert tag_overlap(("india", "russia"), ("india",), idf) == pytest.approx(0.75)
-    assert tag_overlap(("india", "russia"), ("russia",), idf) == pytest.approx(0.25)
-    assert tag_overlap((), ("india",), idf) == 0.0
+    policy = RankingPolicy(tag_weight=1.0)
+    both, first, second, untagged = (cand(1, tags=("india", "russia")), cand(2, tags=("india",)),
+                                     cand(3, tags=("russia",)), cand(4))
+    score_candidates(PAGE, [both, first, second, untagged], policy, idf)
+    assert both.signals["tags"] == 1.0
+    assert first.signals["tags"] == pytest.approx(0.75)
+    assert second.signals["tags"] == pytest.approx(0.25)
+    assert untagged.signals["tags"] == 0.0
+    no_tags = cand(5, tags=("india",))
+    score_candidates(ItemInfo(id=0, published_at=NOW), [no_tags], policy, idf)
+    assert no_tags.signals["tags"] == 0.0
 
 
 def test_score_blends_signals_and_records_them() -> None:
@@ -77,12 +88,17 @@ def test_score_blends_signals_and_records_them() -> None:
 def test_recency_decays_by_type_and_never_penalises_newer_items() -> None:
     policy = RankingPolicy(recency_weight=0.5, half_life_days={"news": 30, "evergreen": 0})
     old = NOW - timedelta(days=30)
-    assert recency_factor(PAGE, ItemInfo(1, content_type="news", published_at=old), policy) \
-        == pytest.approx(0.75)
-    assert recency_factor(PAGE, ItemInfo(1, content_type="evergreen", published_at=old),
-                          policy) == 1.0
     newer = NOW + timedelta(days=300)
-    assert recency_factor(PAGE, ItemInfo(1, content_type="news", published_at=newer), policy) == 1.0
+    news, evergreen, recent, undated = (cand(1, content_type="news", published_at=old),
+                                        cand(2, content_type="evergreen", published_at=old),
+                                        cand(3, content_type="news", published_at=newer),
+                                        cand(4, content_type="news", published_at=None))
+    score_candidates(PAGE, [news, evergreen, recent, undated], policy, {})
+    assert news.signals["recency"] == pytest.approx(0.75)
+    assert news.score == pytest.approx(0.75 * evergreen.score)
+    assert evergreen.signals["recency"] == 1.0
+    assert recent.signals["recency"] == 1.0
+    assert undated.signals["recency"] == 1.0
 
 
 def test_duplicates_among_results_collapse_and_mmr_spreads() -> None:
@@ -147,9 +163,38 @@ def test_rank_cuts_at_k_and_keeps_below_cut_for_editors() -> None:
     assert [c.id for c in ranked.below_cut] == [4, 5]
 
 
-def test_policy_validation() -> None:
-    with pytest.raises(ValueError, match="mmr_lambda"):
-        RankingPolicy(mmr_lambda=2)
-    with pytest.raises(ValueError, match="unknown ranking policy keys: bogus"):
-        RankingPolicy.from_dict({"bogus": 1})
-    assert RankingPolicy.from_dict(RankingPolicy().to_dict()) == RankingPolicy()
+def test_a_candidate_given_twice_is_dropped_the_second_time() -> None:
+    kept, dropped = filter_candidates(PAGE, [cand(0), cand(6), cand(0), cand(6)], RankingPolicy())
+    assert [c.id for c in kept] == [6]
+    assert [(d.candidate.id, d.reason) for d in dropped] == [
+        (0, "the page itself"), (0, "the page itself"), (6, "duplicate candidate")]
+    assert filter_candidates(PAGE, [], RankingPolicy()) == ([], [])
+
+
+def test_signals_are_recorded_in_the_order_editors_read_them() -> None:
+    c = cand(1, sem=0.61234, lex=0.41236, tags=("india",), authors=("Ann",))
+    score_candidates(PAGE, [c], RankingPolicy(), {"india": 2.0, "russia": 2.0})
+    assert list(c.signals) == ["semantic", "lexical", "text", "tags", "author", "recency"]
+    assert c.signals["semantic"] == 0.6123 and c.signals["lexical"] == 0.4124
+    assert c.signals["tags"] == 0.05 and c.signals["author"] == 0.03
+    assert c.score == pytest.approx((0.61234 + 0.41236) / 2 + 0.05 + 0.03)
+
+
+def test_reach_covers_the_pool_duplicates_and_blocks() -> None:
+    assert diversity_pool(6, 0) == 20 and diversity_pool(12, 0) == 24
+    assert diversity_pool(6, 5, pins=8) == 22
+    assert reach(6, 0, 0, 0) == 20 + DUPLICATE_SLACK
+    assert reach(6, 0, 8, 3) == 22 + DUPLICATE_SLACK + 3
+
+
+def test_rank_scored_keeps_what_was_dropped_out_of_the_filler() -> None:
+    policy = RankingPolicy(quality_floor=0.3, recency_weight=0)
+    strong = cand(1)
+    strong.score = 0.6
+    copy = cand(2)
+    ranked = rank_scored(PAGE, [strong], [Dropped(copy, "near-duplicate of the page")], policy, 3,
+                         pairwise=pairwise_from(vecs(1, 2)), blocked=frozenset({3}),
+                         fallback_pool=[cand(0), cand(2), cand(3), cand(4)])
+    # the page, its copy and the blocked item never come back as fallback; 4 fills the list
+    assert [(c.id, c.fallback) for c in ranked.items] == [(1, False), (4, True)]
+    assert [d.reason for d in ranked.dropped] == ["near-duplicate of the page"]

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from recommender.accounts import users
+from recommender.jobs.build import full_build
 from recommender.settings import Settings
 from recommender.storage.schema import Article, AuditEntry, Curation, SavedPolicy, utcnow
 from tests.helpers.editing import (
@@ -389,7 +390,7 @@ def test_saved_policy_is_used_by_the_next_build(editor_app: Flask, ed: FlaskClie
     assert "0.55" in ed.get("/editor/policy").get_data(as_text=True)  # prefilled from it
     recommender = editor_app.extensions["related"].recommender
     recommender._encoder = FakeEncoder()
-    recommender.reindex()
+    full_build(recommender)
     build = recommender.builds.get()
     assert build is not None
     assert build.meta["policy"]["semantic_weight"] == 0.55
