@@ -1,1 +1,1 @@
-"""jobs."""
+"""Jobs: the full build, the nightly reindex and the evaluation, driving the layers below."""
