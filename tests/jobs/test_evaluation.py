@@ -1,4 +1,4 @@
-"""``related-reading eval``: the metrics, the dataset format, and the whole run beside TF-IDF.
+"""The evaluation (``jobs.evaluation``): the dataset format and whole runs beside TF-IDF.
 
 The labelled sets here are made from our own demo magazine: two articles are related in
 proportion to the tags they share, and the tags are withheld from the text the system sees (as
@@ -8,7 +8,6 @@ proportion to the tags they share, and the tags are withheld from the text the s
 from __future__ import annotations
 
 import json
-import math
 import random
 import sqlite3
 from itertools import combinations
@@ -18,15 +17,7 @@ import pytest
 
 from recommender.cli.main import DEMO_DIR, main
 from recommender.jobs.evaluation import DatasetError, evaluate, read_dataset, relatedness_policy
-from recommender.jobs.ranking_metrics import (
-    correlations,
-    coverage,
-    ndcg_at,
-    precision_at,
-    recall_at,
-    reciprocal_rank,
-    summarise,
-)
+from recommender.jobs.ranking_metrics import summarise
 from recommender.settings import Settings
 from tests.helpers.fakes import FakeEncoder
 
@@ -68,33 +59,6 @@ def _random_ndcg(ids: list[str], judged: dict[str, dict[str, float]]) -> float:
     rng = random.Random(7)
     rankings = {q: rng.sample([d for d in ids if d != q], 10) for q in judged}
     return summarise(rankings, judged, 10)["ndcg@10"]
-
-
-# -- metrics -----------------------------------------------------------------------------
-
-def test_ndcg_uses_linear_gain_and_the_ideal_order() -> None:
-    judged = {"a": 2.0, "b": 1.0}
-    assert ndcg_at(["a", "b", "x"], judged, 10) == pytest.approx(1.0)
-    swapped = (1 / math.log2(2) + 2 / math.log2(3)) / (2 / math.log2(2) + 1 / math.log2(3))
-    assert ndcg_at(["b", "a"], judged, 10) == pytest.approx(swapped)
-    assert ndcg_at(["x", "y"], judged, 10) == 0.0
-    assert ndcg_at(["a"], {}, 10) == 0.0  # nothing relevant: no credit, no division by zero
-
-
-def test_precision_recall_mrr_and_coverage() -> None:
-    judged = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}
-    ranked = ["x", "a", "y", "b", "z"]
-    assert precision_at(ranked, judged, 5) == pytest.approx(2 / 5)
-    assert recall_at(ranked, judged, 5) == pytest.approx(2 / 4)
-    assert reciprocal_rank(ranked, judged) == pytest.approx(1 / 2)
-    assert reciprocal_rank(["x"], judged) == 0.0
-    assert coverage({"q1": ["a", "b"], "q2": ["b", "c"]}, catalogue=6, k=10) == 0.5
-
-
-def test_correlations() -> None:
-    assert correlations([1, 2, 3, 4], [10, 20, 30, 40]) == {"pearson": 1.0, "spearman": 1.0}
-    assert correlations([1, 2, 3, 4], [4, 3, 2, 1])["spearman"] == -1.0
-    assert correlations([1, 2], [1, 2]) == {"pearson": 0.0, "spearman": 0.0}  # too few
 
 
 # -- the dataset format ------------------------------------------------------------------
