@@ -90,7 +90,9 @@ def test_db_upgrade_current_and_downgrade_say_where_the_database_is(
     monkeypatch.setenv("RELATED_DATABASE_URL", url)
     script = ScriptDirectory.from_config(migrations.alembic_config(url))
     head = script.get_current_head()
-    previous = script.get_revision(head).down_revision  # type: ignore[union-attr]
+    revision = script.get_revision(head) if head else None
+    assert revision is not None
+    previous = revision.down_revision
     assert cli.main(["db", "current"]) == exits.OK
     assert capsys.readouterr().out == "database at revision base\n"
     assert cli.main(["db", "upgrade"]) == exits.OK

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,10 @@ with file_lock(Path(sys.argv[1])):
 """
 
 
-def _wait_until(condition: object, what: str, timeout: float = 30) -> None:
+def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     """Poll ``condition()`` until true (a bound against hanging, not a timing assertion)."""
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, f"gave up waiting: {what}"
         time.sleep(0.02)
 
