@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from recommender.embedding.encoder import SentenceTransformerEncoder
 from recommender.settings import Settings
 from recommender.storage import migrations
 from recommender.storage.engine import make_engine, make_session_factory
@@ -88,6 +89,15 @@ def sqlite_session(sqlite_url: str) -> Iterator[Session]:
     with make_session_factory(eng)() as sess:
         yield sess
     eng.dispose()
+
+
+# -- the real model (tests marked ``model``) ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def encoder() -> SentenceTransformerEncoder:
+    """The real all-MiniLM-L6-v2, loaded once per session for every test marked ``model``
+    (tests/test_end_to_end.py, tests/embedding/test_encoder.py): loading it costs ~10 s."""
+    return SentenceTransformerEncoder(threads=2)
 
 
 # -- the web app on the demo magazine (tests/test_api.py, test_widget.py, test_health.py, ...) -----

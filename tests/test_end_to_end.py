@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.embedding.encoder import BUNDLED_MODEL_ID, SentenceTransformerEncoder
+from recommender.embedding.encoder import SentenceTransformerEncoder
 from recommender.jobs.build import full_build
 from recommender.live.recommender import Draft, Recommender
 from recommender.readers import find_article
@@ -21,11 +20,6 @@ from recommender.storage.schema import Article, Curation, RelatedItem
 from tests.helpers.demo import load_demo
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="session")
-def encoder() -> SentenceTransformerEncoder:
-    return SentenceTransformerEncoder(threads=2)
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +36,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerE
 
 def _ext(session: Session, ext: str) -> Article:
     return session.scalars(select(Article).where(Article.external_id == ext)).one()
-
-
-def test_encoder_gives_normalised_384_d_vectors(encoder: SentenceTransformerEncoder) -> None:
-    vectors = encoder.encode(["Russia and India sign an oil deal", "", "x" * 5000])
-    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
-    assert np.allclose(np.linalg.norm(vectors[[0, 2]], axis=1), 1.0, atol=1e-5)
-    assert encoder.model_id == BUNDLED_MODEL_ID
 
 
 def test_lists_are_on_topic_and_safe(site: tuple[Recommender, sessionmaker[Session]]) -> None:

@@ -1,5 +1,6 @@
 """The architecture as tests: the library never reaches the web stack, packages only import the
-layers below them, no import cycle anywhere, and no module over 300 lines.
+layers below them, no import cycle anywhere, no module over 300 lines, and every library module
+has its own test module (which imports helpers, never another test module).
 
 Imports are read from the source with ``ast`` (``tests/helpers/import_graph.py``), so an import
 inside a function counts as much as one at the top of a module: lazy imports are exactly how
@@ -20,6 +21,7 @@ How each kind of import counts:
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from tests.helpers.import_graph import (
     discover,
     forbidden_imports,
     import_cycles,
+    imports_of,
     layer_of,
     layer_violations,
     oversized,
@@ -96,6 +99,41 @@ def test_no_import_cycles(graph: list[Import]) -> None:
 
 def test_no_module_over_300_lines() -> None:
     assert oversized(ROOT, [LIBRARY, "web"], MAX_LINES) == []
+
+
+# Library modules without a test module of their own, and why.
+UNTESTED = {"recommender.__main__": "one line: runs cli.main (tests/cli/test_main.py runs it)",
+            "recommender.exits": "constants, asserted by every command's tests"}
+
+
+def _has_behaviour(path: Path) -> bool:
+    """A module that defines something (an ``__init__`` holding only a docstring has none)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(not isinstance(node, ast.Expr | ast.ImportFrom | ast.Import) for node in tree.body)
+
+
+def test_every_library_module_has_its_own_test_module() -> None:
+    """Tests follow the code: ``recommender/a/b.py`` is tested in ``tests/a/test_b.py`` (a package
+    whose ``__init__`` has behaviour, ``recommender/a/b/``, in ``tests/a/test_b.py`` too)."""
+    missing = []
+    for module, path in discover(ROOT, [LIBRARY]).items():
+        parts = module.split(".")[1:]
+        if module in UNTESTED or not parts or not _has_behaviour(path):
+            continue
+        expected = ROOT.joinpath("tests", *parts[:-1], f"test_{parts[-1]}.py")
+        if not expected.is_file():
+            missing.append(str(expected.relative_to(ROOT)))
+    assert missing == []
+
+
+def test_test_modules_import_helpers_not_each_other() -> None:
+    """Shared helpers live in tests/helpers/ or a conftest.py, so a test module can move with
+    the code it tests without breaking another (and pytest never collects a test twice)."""
+    tests = discover(ROOT, ["tests"])
+    found = [f"{i.source} imports {i.target}" for name, path in tests.items()
+             for i in imports_of(name, path, set(tests))
+             if i.target.rpartition(".")[2].startswith(("test_", "conftest"))]
+    assert found == []
 
 
 # -- the checker itself, on a tiny package made for it -------------------------------------------

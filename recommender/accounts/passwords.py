@@ -43,7 +43,7 @@ def verify_password(password: str, stored: str) -> bool:
             return False
         expected = base64.b64decode(key)
         derived = _derive(password, base64.b64decode(salt), int(n), int(r), int(p))
-    except ValueError:
+    except (ValueError, TypeError):  # hashlib refuses a negative n, r or p with a TypeError
         return False
     return hmac.compare_digest(derived, expected)
 

@@ -1,27 +1,14 @@
-"""Editor accounts: hashing, authentication, the database-backed sign-in limit and the CLI."""
+"""Editor accounts: creation, authentication and the database-backed sign-in limit."""
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
-from recommender.accounts import passwords, users
-from recommender.cli import main as cli
-from recommender.cli import users as cli_users
-from recommender.storage.schema import LoginAttempt, User, utcnow
-
-
-def test_hashes_are_salted_scrypt_and_verify_in_constant_time() -> None:
-    first, second = passwords.hash_password("hunter2hunter2"), passwords.hash_password("hunter2hunter2")
-    assert first != second  # a random salt each time
-    assert first.startswith("scrypt$16384$8$1$")
-    assert passwords.verify_password("hunter2hunter2", first)
-    assert not passwords.verify_password("hunter2hunter3", first)
-    for broken in ("", "plain", "scrypt$x$8$1$aa$bb", "bcrypt$1$2$3$4$5"):
-        assert not passwords.verify_password("hunter2hunter2", broken)
+from recommender.accounts import users
+from recommender.storage.schema import LoginAttempt, utcnow
 
 
 def test_create_and_authenticate(session: Session) -> None:
@@ -66,36 +53,3 @@ def test_failures_lock_out_one_name_from_one_address_for_a_window(session: Sessi
     assert session.query(LoginAttempt).count() == 1
     users.clear_failures(session, "ada", "10.0.0.1")
     assert session.query(LoginAttempt).count() == 0
-
-
-def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    monkeypatch.setenv("RELATED_DATABASE_URL", url)
-
-
-def test_cli_creates_a_user_from_stdin(sqlite_url: str, sqlite_session: Session,
-                                       monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    _env(monkeypatch, sqlite_url)
-    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert cli.main(["users", "create", "ada", "--password-stdin"]) == 0
-    user = sqlite_session.query(User).one()
-    assert user.name == "ada" and passwords.verify_password("a long enough password",
-                                                            user.password_hash)
-    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert cli.main(["users", "create", "ada", "--password-stdin"]) == 2
-    assert "already exists" in capsys.readouterr().err
-    assert cli.main(["users", "disable", "ada"]) == 0
-    assert cli.main(["users", "list"]) == 0
-    assert "ada\tdisabled" in capsys.readouterr().out
-
-
-def test_cli_prompts_twice_and_refuses_a_mismatch(sqlite_url: str,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    _env(monkeypatch, sqlite_url)
-    answers = iter(["a long enough password", "a different password"])
-    monkeypatch.setattr(cli_users.getpass, "getpass", lambda _prompt: next(answers))
-    assert cli.main(["users", "create", "ada"]) == 2
-    assert "do not match" in capsys.readouterr().err
-    answers = iter(["a long enough password"] * 2)
-    assert cli.main(["users", "create", "ada"]) == 0

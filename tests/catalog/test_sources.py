@@ -1,24 +1,20 @@
 """Syncing a source (``catalog.sources``): specs, all-or-nothing fetching, the batch checks, undated
-entries, withdrawing what a full sync no longer lists, and ``related-reading import --source``.
+entries, withdrawing what a full sync no longer lists (``import --source``: tests/cli/test_main.py).
 
 Each source kind has its own tests under tests/catalog/sources/; all fetch from a real HTTP server
 on 127.0.0.1 (tests/helpers/sites.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from recommender import exits
 from recommender.catalog.articles import parse_article
 from recommender.catalog.sources import SourceError, sync_source
 from recommender.catalog.storing import upsert_articles
-from recommender.cli import main as cli
-from recommender.storage.engine import make_engine
 from tests.helpers.sites import WP_PATH, FakeSite, count_articles, stored
 
 
@@ -97,26 +93,3 @@ def test_bad_specs_are_value_errors(sqlite_session: Session) -> None:
             sync_source(sqlite_session, spec)
     with pytest.raises(ValueError, match="withdraw_missing"):
         sync_source(sqlite_session, "rss:/tmp/x.xml", withdraw_missing=True)
-
-
-def test_cli_import_source(sqlite_url: str, site: FakeSite, monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("RELATED_DATABASE_URL", sqlite_url)
-    site.wp_fail[3] = 503
-    args = ["import", "--source", f"rss:{site.url('/feed-rss.xml')}", "--source",
-            f"wordpress:{site.url('')}"]
-    assert cli.main(args) == exits.FAILED
-    assert "page=3" in capsys.readouterr().err
-    engine = make_engine(sqlite_url)
-    with Session(engine) as check:
-        assert count_articles(check) == 0  # the feed had been upserted, but nothing was committed
-    engine.dispose()
-    site.wp_fail.clear()
-    assert cli.main([*args, "--since", "2025-01-01"]) == exits.OK
-    out, err = capsys.readouterr()
-    summary = json.loads(out)
-    assert (summary["seen"], summary["added"], summary["skipped"]) == (9, 8, 1)
-    assert "skipped: " in err and "title" in err
-    assert cli.main(["import", "--since", "yesterday", "--source", "rss:x"]) == exits.USAGE
-    assert cli.main(["import", "--source", "gopher:x"]) == exits.USAGE
-    assert cli.main(["import"]) == exits.USAGE

@@ -1,4 +1,4 @@
-"""End to end with the fake encoder: embed, build, precompute, serve, publish, withdraw."""
+"""End to end with the fake encoder: embed, build, precompute, serve."""
 
 from __future__ import annotations
 
@@ -81,35 +81,6 @@ def test_near_duplicate_update_is_not_recommended_on_its_original(
         targets = {r.target_id for r in session.scalars(
             select(RelatedItem).where(RelatedItem.article_id == original.id))}
         assert update.id not in targets
-
-
-def test_publish_and_withdraw_update_lists_without_rebuild(
-        demo: tuple[Recommender, sessionmaker[Session], FakeEncoder]) -> None:
-    rec, factory, _ = demo
-    full_build(rec)
-    with factory() as session:
-        source, other = _by_ext(session, "demo-001"), _by_ext(session, "demo-040")
-        half = source.body.split("\n\n")
-        clone = Article(external_id="new-1", url="https://meridian.example/new-1",
-                        title="After the summit: " + source.title, dek=other.dek,
-                        body="\n\n".join(half[: len(half) // 2 + 1]) + "\n\n" + other.body,
-                        authors=source.authors,
-                        tags=source.tags, section=source.section,
-                        content_type="analysis", status="published",
-                        published_at=source.published_at, content_hash="x", word_count=300)
-        session.add(clone)
-        session.commit()
-        report = rec.refresh(session, [clone.id])
-        assert report.embedded == 1
-        holders = set(session.scalars(select(RelatedItem.article_id)
-                                      .where(RelatedItem.target_id == clone.id)))
-        assert source.id in holders
-        assert rec.related(session, find_article(session, external_id="new-1"), 3).items
-        clone.status = "unpublished"
-        session.commit()
-        rec.refresh(session, [clone.id])
-        assert not session.scalars(select(RelatedItem).where(
-            (RelatedItem.target_id == clone.id) | (RelatedItem.article_id == clone.id))).all()
 
 
 def test_model_change_never_mixes_vectors(demo: tuple[Recommender, sessionmaker[Session],

@@ -1,4 +1,4 @@
-"""``related-reading eval``: the metrics, the dataset format, and the whole run beside TF-IDF.
+"""The evaluation (``jobs.evaluation``): the dataset format and whole runs beside TF-IDF.
 
 The labelled sets here are made from our own demo magazine: two articles are related in
 proportion to the tags they share, and the tags are withheld from the text the system sees (as
@@ -7,95 +7,19 @@ proportion to the tags they share, and the tags are withheld from the text the s
 
 from __future__ import annotations
 
-import json
-import math
 import random
 import sqlite3
-from itertools import combinations
 from pathlib import Path
 
 import pytest
 
-from recommender.cli.main import DEMO_DIR, main
 from recommender.jobs.evaluation import DatasetError, evaluate, read_dataset, relatedness_policy
-from recommender.jobs.ranking_metrics import (
-    correlations,
-    coverage,
-    ndcg_at,
-    precision_at,
-    recall_at,
-    reciprocal_rank,
-    summarise,
-)
 from recommender.settings import Settings
+from tests.helpers.eval_sets import METRICS
+from tests.helpers.eval_sets import demo_records as _demo_records
+from tests.helpers.eval_sets import random_ndcg as _random_ndcg
+from tests.helpers.eval_sets import write_set as _write_set
 from tests.helpers.fakes import FakeEncoder
-
-METRICS = {"ndcg@10", "p@5", "mrr", "recall@10", "coverage", "ils"}
-
-
-def _demo_records(limit: int | None = None) -> list[dict[str, object]]:
-    records = [json.loads(line) for path in sorted(DEMO_DIR.glob("*.jsonl"))
-               for line in path.read_text().splitlines() if line.strip()]
-    return records[:limit] if limit else records
-
-
-def _write_set(directory: Path, records: list[dict[str, object]], *, judgments: bool = True,
-               pairs: bool = False) -> dict[str, dict[str, float]]:
-    """A set in the ../shared/data format; gain = number of shared tags. Returns the judgments."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tags = {str(r["id"]): set(r["tags"]) for r in records}  # type: ignore[arg-type]
-    with (directory / "articles.jsonl").open("w") as fh:
-        for r in records:
-            fh.write(json.dumps({**r, "tags": []}) + "\n")  # withheld
-    judged: dict[str, dict[str, float]] = {}
-    for a, b in combinations(tags, 2):
-        shared = len(tags[a] & tags[b])
-        if shared:
-            judged.setdefault(a, {})[b] = float(shared)
-            judged.setdefault(b, {})[a] = float(shared)
-    if judgments:
-        lines = ["query\tdoc\tgain"] + [f"{q}\t{d}\t{g}" for q, docs in judged.items()
-                                        for d, g in docs.items()]
-        (directory / "judgments.tsv").write_text("\n".join(lines) + "\n")
-    if pairs:
-        lines = ["a\tb\tsimilarity"] + [f"{a}\t{b}\t{len(tags[a] & tags[b])}"
-                                        for a, b in combinations(sorted(tags), 2)]
-        (directory / "pairs.tsv").write_text("\n".join(lines) + "\n")
-    return judged
-
-
-def _random_ndcg(ids: list[str], judged: dict[str, dict[str, float]]) -> float:
-    rng = random.Random(7)
-    rankings = {q: rng.sample([d for d in ids if d != q], 10) for q in judged}
-    return summarise(rankings, judged, 10)["ndcg@10"]
-
-
-# -- metrics -----------------------------------------------------------------------------
-
-def test_ndcg_uses_linear_gain_and_the_ideal_order() -> None:
-    judged = {"a": 2.0, "b": 1.0}
-    assert ndcg_at(["a", "b", "x"], judged, 10) == pytest.approx(1.0)
-    swapped = (1 / math.log2(2) + 2 / math.log2(3)) / (2 / math.log2(2) + 1 / math.log2(3))
-    assert ndcg_at(["b", "a"], judged, 10) == pytest.approx(swapped)
-    assert ndcg_at(["x", "y"], judged, 10) == 0.0
-    assert ndcg_at(["a"], {}, 10) == 0.0  # nothing relevant: no credit, no division by zero
-
-
-def test_precision_recall_mrr_and_coverage() -> None:
-    judged = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}
-    ranked = ["x", "a", "y", "b", "z"]
-    assert precision_at(ranked, judged, 5) == pytest.approx(2 / 5)
-    assert recall_at(ranked, judged, 5) == pytest.approx(2 / 4)
-    assert reciprocal_rank(ranked, judged) == pytest.approx(1 / 2)
-    assert reciprocal_rank(["x"], judged) == 0.0
-    assert coverage({"q1": ["a", "b"], "q2": ["b", "c"]}, catalogue=6, k=10) == 0.5
-
-
-def test_correlations() -> None:
-    assert correlations([1, 2, 3, 4], [10, 20, 30, 40]) == {"pearson": 1.0, "spearman": 1.0}
-    assert correlations([1, 2, 3, 4], [4, 3, 2, 1])["spearman"] == -1.0
-    assert correlations([1, 2], [1, 2]) == {"pearson": 0.0, "spearman": 0.0}  # too few
-
 
 # -- the dataset format ------------------------------------------------------------------
 
@@ -105,17 +29,6 @@ def test_a_directory_without_articles_or_labels_is_refused(tmp_path: Path) -> No
     _write_set(tmp_path, _demo_records(5), judgments=False)
     with pytest.raises(DatasetError, match=r"neither judgments\.tsv nor pairs\.tsv"):
         read_dataset(tmp_path)
-
-
-def test_the_command_refuses_bad_input_with_a_message(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eval", str(tmp_path / "missing")]) == 2
-    assert "not a directory" in capsys.readouterr().err
-    assert main(["eval", str(tmp_path)]) == 2
-    assert "no articles.jsonl" in capsys.readouterr().err
-    _write_set(tmp_path, _demo_records(5))
-    assert main(["eval", str(tmp_path), "--k", "0"]) == 2
-    assert "--k" in capsys.readouterr().err
 
 
 # -- whole runs --------------------------------------------------------------------------
@@ -189,18 +102,3 @@ def test_a_pair_rated_set_reports_correlations(tmp_path: Path) -> None:
     # articles sharing more tags are scored more alike, by the system and by the baseline
     assert system["pearson"] > 0.3 and system["spearman"] > 0.2
     assert baseline["pearson"] > 0.2
-
-
-@pytest.mark.model
-def test_the_command_ends_with_one_json_line_with_the_real_model(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    records = _demo_records(30)
-    judged = _write_set(tmp_path / "small", records)
-    assert main(["eval", str(tmp_path / "small"), "--json"]) == 0
-    out = capsys.readouterr()
-    result = json.loads(out.out.strip().splitlines()[-1])
-    assert result["dataset"] == "small" and result["queries"] == len(judged)
-    assert set(result["metrics"]) == METRICS == set(result["baseline"]["tfidf"])
-    assert result["metrics"]["ndcg@10"] > _random_ndcg([str(r["id"]) for r in records], judged)
-    assert "ndcg@10" in out.err  # the table goes to stderr beside the JSON
-    assert result["mode"] == "relatedness" and "recency and fallback off" in out.err

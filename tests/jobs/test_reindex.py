@@ -1,53 +1,34 @@
-"""The nightly job under the faults it must survive: kills, locks, dead databases, full disks."""
+"""The nightly job under the faults it must survive: kills, read-only and full disks, a publish
+mid-build (the command's answer to a held lock or a dead database: tests/cli/test_jobs.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
-from recommender.cli.main import main
 from recommender.index.builds import IndexStore
 from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
-from recommender.settings import Settings
 from recommender.storage.engine import make_engine, make_session_factory
-from recommender.storage.locks import file_lock
 from recommender.storage.schema import Article, Embedding, RelatedItem
-from tests.helpers.demo import load_demo
 from tests.helpers.fakes import FakeEncoder
-
-HARNESS = Path(__file__).resolve().parents[1] / "helpers" / "reindex_harness.py"
+from tests.helpers.reindex_runs import HARNESS, demo_site
+from tests.helpers.reindex_runs import run_reindex as _run
+from tests.helpers.reindex_runs import site_settings as _settings
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[dict[str, str]]:
+def site(tmp_path: Path) -> dict[str, str]:
     """A demo catalogue on SQLite; returns the environment for subprocess runs."""
-    env = {**os.environ, "RELATED_DATA_DIR": str(tmp_path / "data")}
-    env.pop("RELATED_DATABASE_URL", None)
-    engine, _ = load_demo(Settings.from_env({"RELATED_DATA_DIR": env["RELATED_DATA_DIR"]}))
-    engine.dispose()
-    yield env
-
-
-def _settings(env: dict[str, str]) -> Settings:
-    return Settings.from_env({"RELATED_DATA_DIR": env["RELATED_DATA_DIR"]})
-
-
-def _run(env: dict[str, str], *args: str, **extra: str) -> tuple[int, dict[str, object], str]:
-    proc = subprocess.run([sys.executable, str(HARNESS), *args], env={**env, **extra},
-                          capture_output=True, text=True, timeout=300)
-    last = proc.stdout.strip().splitlines()[-1]
-    return proc.returncode, json.loads(last), proc.stderr
+    return demo_site(tmp_path / "data")
 
 
 def _state(env: dict[str, str]) -> tuple[str | None, set[str], int, int]:
@@ -139,27 +120,6 @@ def test_killed_mid_build_keeps_serving(site: dict[str, str]) -> None:
     assert before[0] == first["build_id"]
     code, summary, _ = _run(site)
     assert code == 0 and _state(site)[0] == summary["build_id"]
-
-
-def test_second_run_while_one_holds_the_lock(site: dict[str, str],
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    os.environ["RELATED_DATA_DIR"] = site["RELATED_DATA_DIR"]
-    try:
-        with file_lock(_settings(site).index_dir / "reindex.lock"):
-            code = main(["reindex", "--quiet"])
-    finally:
-        del os.environ["RELATED_DATA_DIR"]
-    out = capsys.readouterr()
-    assert code == 75
-    assert json.loads(out.out.strip().splitlines()[-1])["status"] == "locked"
-    assert "another reindex is running" in out.err
-
-
-def test_database_unreachable(site: dict[str, str]) -> None:
-    code, summary, err = _run(site, RELATED_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:9/x")
-    assert code == 1 and summary["status"] == "failed"
-    assert "database unreachable" in err
-    assert IndexStore(_settings(site).index_dir).current_id() is None
 
 
 def _mount(*args: str) -> None:
