@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from recommender.accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from recommender.accounts.sessions import end_all_sessions
 from recommender.storage.schema import LoginAttempt, User, utcnow
 
 MAX_FAILURES = 5
@@ -55,18 +56,23 @@ def create_user(session: Session, name: str, password: str) -> User:
 
 
 def set_password(session: Session, name: str, password: str) -> User:
+    """Change the password and end every session of the account (the caller commits)."""
     user = get_user(session, name)
     if user is None:
         raise UserError(f"no user named {name!r}")
     user.password_hash = hash_password(check_password(password))
+    end_all_sessions(session, user)  # whoever knew the old password is signed out everywhere
     return user
 
 
 def set_disabled(session: Session, name: str, disabled: bool) -> User:
+    """Disable (ending every session) or enable an account (the caller commits)."""
     user = get_user(session, name)
     if user is None:
         raise UserError(f"no user named {name!r}")
     user.disabled = disabled
+    if disabled:  # ended, not suspended: enabling the account again revives no session
+        end_all_sessions(session, user)
     return user
 
 

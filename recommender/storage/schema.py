@@ -266,3 +266,20 @@ class SavedPolicy(Base):
     created_by: Mapped[str] = mapped_column(String(255))
     created: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EditorSession(Base):
+    """A signed-in editor's session, kept on the server so it can be ended there.
+
+    The cookie carries a random id; only its SHA-256 is stored, so the table alone cannot sign
+    anyone in. Deleting the row ends the session at once, even for a copy of the cookie.
+    """
+
+    __tablename__ = "editor_sessions"
+    __table_args__ = (Index("ix_editor_sessions_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

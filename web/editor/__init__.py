@@ -8,15 +8,14 @@ live in one module per page and are imported here so that registering them is ex
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
+from recommender.accounts.sessions import SESSION_LIFETIME
 from recommender.settings import Settings
 
 log = logging.getLogger(__name__)
-SESSION_LIFETIME = timedelta(hours=12)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -35,7 +34,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     if not settings.secret_key:
         log.warning("RELATED_SECRET_KEY is empty: editor sessions are signed with a random key "
                     "made for this process and end when it restarts; set it in production")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    # Assigned, not setdefault: Flask's config always has this key (31 days), so setdefault never
+    # applied ours. The server-side row (recommender.accounts.sessions) expires at the same time.
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.session_interface = _SessionInterface()

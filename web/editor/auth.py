@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from recommender.accounts import users
+from recommender.accounts import sessions, users
 from web import db
 from web.editor.guard import bp, csrf_token, current_editor, safe_next
 
@@ -42,16 +42,20 @@ def sign_in() -> Response | tuple[str, int]:
         dbs.commit()
         return _form("That name and password do not match an editor account.", 401, name)
     users.clear_failures(dbs, name, address)
+    token = sessions.start_session(dbs, user)
     dbs.commit()
     session.clear()
     session.permanent = True
-    session["user"] = user.name
+    session["sid"] = token
     csrf_token()
     return redirect(safe_next(request.form.get("next")), 303)  # type: ignore[return-value]
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """End the session."""
+    """End the session on the server too: a copy of the cookie stops working."""
+    dbs = db.get_session()
+    sessions.end_session(dbs, session.get("sid"))
+    dbs.commit()
     session.clear()
     return redirect(url_for("editor.sign_in"), 303)  # type: ignore[return-value]

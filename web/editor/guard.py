@@ -1,8 +1,8 @@
 """The editors' blueprint and the two checks every one of its requests passes first.
 
 1. Signed in: nothing under ``/editor`` but the sign-in page answers an anonymous visitor (pages
-   redirect to sign-in); the account is re-read on every request, so disabling it takes effect
-   at once.
+   redirect to sign-in); the server-side session and its account are re-read on every request,
+   so signing out, a password change or disabling the account takes effect at once.
 2. CSRF: every POST carries the session's token in a hidden ``csrf_token`` field (400 if not).
    SameSite=Lax already keeps the cookie off cross-site POSTs; the token is the second lock.
 """
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, request, session, url_for
 
-from recommender.accounts.users import get_user
+from recommender.accounts.sessions import session_user
 from recommender.ranking import saved
 from web import db
 from web.editor.present import SHORT, SIGNALS
@@ -44,8 +44,8 @@ def current_editor() -> str | None:
     """The signed-in editor's name, or None (unknown, disabled or signed out)."""
     if "editor" in g:
         return g.editor  # type: ignore[no-any-return]
-    name = session.get("user")
-    user = get_user(db.get_session(), name) if isinstance(name, str) else None
+    # The cookie's session id must name a live row (signing out deletes it), not just a user.
+    user = session_user(db.get_session(), session.get("sid"))
     g.editor = user.name if user is not None and not user.disabled else None
     return g.editor  # type: ignore[no-any-return]
 
@@ -64,7 +64,7 @@ def safe_next(target: str | None) -> str:
 def _guard() -> Response | None:
     request.max_content_length = request.max_form_memory_size = MAX_EDITOR_BODY
     if request.endpoint not in PUBLIC_ENDPOINTS and current_editor() is None:
-        session.pop("user", None)
+        session.pop("sid", None)
         nxt = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("editor.sign_in", next=nxt), 303)  # type: ignore[return-value]
     if request.method == "POST" and not csrf_ok(request.form.get("csrf_token")):
