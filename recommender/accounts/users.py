@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from recommender.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from recommender.accounts.sessions import end_all_sessions
+from recommender.storage.locks import scoped_transaction
 from recommender.storage.schema import LoginAttempt, User, utcnow
 
 MAX_FAILURES = 5
@@ -24,6 +25,10 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,62}")
 
 class UserError(ValueError):
     """A name or password that cannot be used; the message says why."""
+
+
+class LockedOut(Exception):
+    """Too many recent failed sign-ins for this name from this address: not even checked."""
 
 
 def check_name(name: str) -> str:
@@ -109,6 +114,35 @@ def record_failure(session: Session, name: str, ip: str, now: datetime | None = 
 def clear_failures(session: Session, name: str, ip: str) -> None:
     session.execute(delete(LoginAttempt).where(LoginAttempt.name == name[:255],
                                                LoginAttempt.ip == ip[:64]))
+
+
+def reserve_attempt(session: Session, name: str, ip: str, now: datetime | None = None) -> bool:
+    """Count a sign-in attempt as a failure *before* its password is checked; False if locked out.
+
+    Checking the count and recording the failure happen in one transaction holding a lock on the
+    name (``storage.locks.scoped_transaction``), so simultaneous attempts queue there: with the
+    count read first and the failure recorded after the (slow) password check, 40 parallel wrong
+    guesses all saw "no failures yet" and all got checked. Commits; a success clears the record.
+    """
+    with scoped_transaction(session, f"sign-in:{name[:255]}"):
+        if is_locked_out(session, name, ip, now):
+            session.rollback()
+            return False
+        record_failure(session, name, ip, now)
+        session.commit()
+    return True
+
+
+def sign_in(session: Session, name: str, password: str, ip: str) -> User | None:
+    """The account, if the name and password match an enabled one, else None; LockedOut if the
+    (name, address) pair has failed too often. At most ``MAX_FAILURES`` passwords are checked
+    per pair and window, however many attempts arrive at once. The caller commits a success."""
+    if not reserve_attempt(session, name, ip):
+        raise LockedOut(name)
+    user = authenticate(session, name, password)
+    if user is not None:
+        clear_failures(session, name, ip)
+    return user
 
 
 def list_users(session: Session) -> list[User]:

@@ -3,12 +3,14 @@
 The nightly build holds the *build* lock for its whole run (a second run exits at once); list
 writers (publish, curation, the build's final swap) hold the short *writer* lock. File locks work
 for one host; on PostgreSQL a transaction-scoped advisory lock also serialises writers across hosts.
+``scoped_transaction`` serialises short check-then-write transactions on one key (the sign-in limit).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,3 +49,39 @@ def writer_lock(session: Session, lock_dir: Path) -> Iterator[None]:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_ADVISORY_KEY})
         yield
+
+
+SCOPED_ADVISORY_KEY = 0x53434F50  # "SCOP": the first half of a scoped lock's PostgreSQL key
+
+
+def _scope_key(scope: str) -> int:
+    """A stable signed 32-bit number for ``scope`` (PostgreSQL's two-key advisory locks)."""
+    value = zlib.crc32(scope.encode("utf-8", errors="surrogatepass"))
+    return value - 2**32 if value >= 2**31 else value
+
+
+@contextmanager
+def scoped_transaction(session: Session, scope: str) -> Iterator[None]:
+    """Begin the session's transaction holding a lock on ``scope`` until it ends.
+
+    For check-then-write sequences that must not interleave across threads, workers and hosts
+    (the sign-in limit: count the recent failures, then record one). SQLite has no finer lock than
+    the database's write lock, so the transaction starts with ``BEGIN IMMEDIATE`` (it waits for,
+    then excludes, every other writer); PostgreSQL takes a transaction-scoped advisory lock on
+    the scope, so unrelated scopes do not wait. The caller commits (or rolls back) inside the
+    block; an exception rolls back. The session must have no uncommitted writes.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if getattr(driver, "in_transaction", False):
+            raise RuntimeError("scoped_transaction needs a session with no uncommitted writes")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k, :s)"),
+                        {"k": SCOPED_ADVISORY_KEY, "s": _scope_key(scope)})
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise

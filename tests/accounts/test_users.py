@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from recommender.accounts import users
+from recommender.storage.engine import make_session_factory
 from recommender.storage.schema import LoginAttempt, utcnow
 
 
@@ -53,3 +57,46 @@ def test_failures_lock_out_one_name_from_one_address_for_a_window(session: Sessi
     assert session.query(LoginAttempt).count() == 1
     users.clear_failures(session, "ada", "10.0.0.1")
     assert session.query(LoginAttempt).count() == 0
+
+
+def _race(engine: Engine, attempts: int, password: str) -> list[str]:
+    """``attempts`` sign-ins for one name from one address, all released at once."""
+    factory = make_session_factory(engine)
+    start = threading.Barrier(attempts)
+
+    def attempt(_: int) -> str:
+        with factory() as session:
+            start.wait()
+            try:
+                user = users.sign_in(session, "ada", password, "10.0.0.9")
+            except users.LockedOut:
+                return "locked out"
+            session.commit()
+            return "wrong" if user is None else "signed in"
+
+    with ThreadPoolExecutor(attempts) as pool:
+        return list(pool.map(attempt, range(attempts)))
+
+
+def test_simultaneous_wrong_passwords_get_at_most_five_checks(engine: Engine) -> None:
+    """Issue #17 item 9: the limit holds under concurrency, on SQLite and PostgreSQL. "wrong"
+    means the password was checked; a locked-out attempt never reaches the check."""
+    with make_session_factory(engine)() as session:
+        users.create_user(session, "ada", "a long enough password")
+        session.commit()
+    outcomes = _race(engine, 40, "not the password")
+    assert outcomes.count("wrong") == users.MAX_FAILURES
+    assert outcomes.count("locked out") == 40 - users.MAX_FAILURES
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count(LoginAttempt.id))) == users.MAX_FAILURES
+        with pytest.raises(users.LockedOut):  # the right password is not even checked now
+            users.sign_in(session, "ada", "a long enough password", "10.0.0.9")
+
+
+def test_a_success_clears_the_attempt_it_reserved(session: Session) -> None:
+    users.create_user(session, "ada", "a long enough password")
+    session.commit()
+    assert users.sign_in(session, "ada", "wrong password!!", "10.0.0.1") is None
+    assert users.sign_in(session, "ada", "a long enough password", "10.0.0.1") is not None
+    session.commit()
+    assert session.scalar(select(func.count(LoginAttempt.id))) == 0

@@ -20,7 +20,13 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
 from recommender.storage.engine import make_session_factory
-from recommender.storage.locks import WRITER_ADVISORY_KEY, LockBusy, file_lock, writer_lock
+from recommender.storage.locks import (
+    WRITER_ADVISORY_KEY,
+    LockBusy,
+    file_lock,
+    scoped_transaction,
+    writer_lock,
+)
 from recommender.storage.schema import Article
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,3 +180,43 @@ def test_on_postgresql_a_writer_waits_for_another_hosts_writer(engine: Engine,
             host.commit()
             thread.join(60)
     assert order == ["other host commits", "writer in"]
+
+
+def test_a_scoped_transaction_makes_check_then_write_atomic(engine: Engine) -> None:
+    """Twenty threads each read a counter and write it back plus one inside the lock: without
+    it they would read the same value and lose updates; with it none is lost."""
+    factory = make_session_factory(engine)
+    with factory() as session:
+        session.execute(text("CREATE TABLE counter (n INTEGER)"))
+        session.execute(text("INSERT INTO counter VALUES (0)"))
+        session.commit()
+    start = threading.Barrier(20)
+
+    def bump(_: int) -> None:
+        with factory() as session:
+            start.wait()
+            with scoped_transaction(session, "counter"):
+                n = session.scalar(text("SELECT n FROM counter"))
+                time.sleep(0.01)
+                session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+                session.commit()
+
+    threads = [threading.Thread(target=bump, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with factory() as session:
+        assert session.scalar(text("SELECT n FROM counter")) == 20
+
+
+def test_a_scoped_transaction_rolls_back_on_error_and_refuses_pending_writes(
+        sqlite_session: Session) -> None:
+    with pytest.raises(ZeroDivisionError), scoped_transaction(sqlite_session, "x"):
+        sqlite_session.execute(text("CREATE TABLE t (n INTEGER)"))
+        raise ZeroDivisionError
+    assert sqlite_session.execute(text(
+        "SELECT name FROM sqlite_master WHERE name = 't'")).first() is None
+    sqlite_session.execute(text("UPDATE users SET disabled = 0"))
+    with pytest.raises(RuntimeError, match="uncommitted"), scoped_transaction(sqlite_session, "x"):
+        pass

@@ -1,10 +1,13 @@
-"""Editor sessions through the app (issue #17, item 8): the cookie lives 12 hours, not Flask's 31
-days; signing out ends the session on the server, so a copied cookie stops working; a password
-change or disabling the account ends all its sessions, also once it is enabled again."""
+"""Editor sessions and the sign-in limit through the app (issue #17, items 8 and 9): the cookie
+lives 12 hours, not Flask's 31 days; signing out ends the session on the server, so a copied cookie
+stops working; a password change or disabling the account ends all its sessions, also once it is
+enabled again; parallel wrong passwords get no more checks than the limit allows."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -14,7 +17,7 @@ from flask.testing import FlaskClient
 
 from recommender.accounts import users
 from recommender.settings import Settings
-from tests.helpers.editing import EDITOR, add_editor, post, session_of, sign_in
+from tests.helpers.editing import EDITOR, add_editor, csrf, post, session_of, sign_in
 from web import create_app
 
 COOKIE = "session"
@@ -89,3 +92,21 @@ def test_a_disabled_account_stays_signed_out_after_it_is_enabled(editor_app: Fla
         users.set_disabled(session, EDITOR, False)
         session.commit()
     assert _is_signed_out(copy)
+
+
+def test_forty_simultaneous_wrong_sign_ins_get_five_checks(editor_app: Flask) -> None:
+    """Issue #17 item 9 through the form: 401 means the password was checked, 429 that the
+    attempt was refused before it; the limit is 5 per name and address however they arrive."""
+    clients = [editor_app.test_client() for _ in range(40)]
+    tokens = [csrf(client) for client in clients]
+    start = threading.Barrier(len(clients))
+
+    def attempt(index: int) -> int:
+        start.wait()
+        return clients[index].post("/editor/sign-in", data={
+            "name": EDITOR, "password": "not the password", "csrf_token": tokens[index]}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(attempt, range(len(clients))))
+    assert statuses.count(401) == users.MAX_FAILURES
+    assert statuses.count(429) == len(clients) - users.MAX_FAILURES

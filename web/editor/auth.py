@@ -1,7 +1,9 @@
 """Signing in and out.
 
 Failures are counted per (name, address) in the database (``recommender.accounts.users``), so the limit
-holds across gunicorn workers; a locked-out pair is refused before its password is even checked.
+holds across gunicorn workers; a locked-out pair is refused before its password is even checked,
+and each attempt is counted before its check (``users.sign_in``), so parallel guesses cannot
+overrun the limit.
 The session is cleared on sign-in, so a token planted before sign-in is worthless after it.
 """
 
@@ -34,14 +36,12 @@ def sign_in() -> Response | tuple[str, int]:
     password = request.form.get("password", "")[:1024]
     address = request.remote_addr or "unknown"
     dbs = db.get_session()
-    if users.is_locked_out(dbs, name, address):
+    try:
+        user = users.sign_in(dbs, name, password, address)
+    except users.LockedOut:
         return _form(LOCKED_OUT, 429, name)
-    user = users.authenticate(dbs, name, password)
     if user is None:
-        users.record_failure(dbs, name, address)
-        dbs.commit()
         return _form("That name and password do not match an editor account.", 401, name)
-    users.clear_failures(dbs, name, address)
     token = sessions.start_session(dbs, user)
     dbs.commit()
     session.clear()
