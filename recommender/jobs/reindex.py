@@ -93,6 +93,8 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
     with file_lock(settings.index_dir / "reindex.lock", blocking=False):
         with session_factory() as session:
             session.execute(text("SELECT 1"))  # fail fast, before any work, if the DB is down
+            if not dry_run:
+                fail_interrupted_builds(session)
             if dry_run:
                 _dry_run(session, encoder, sources or (), summary)
                 session.rollback()
@@ -122,6 +124,24 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.peak_rss_mb = peak_rss_mb()
     return summary
+
+
+def fail_interrupted_builds(session: Session) -> list[str]:
+    """Mark ``building`` rows ``failed``: their run died (killed, machine lost) mid-build.
+
+    Only safe while holding the reindex lock (``run`` calls it there): a live build always holds
+    it, so any build still ``building`` then belongs to a process that is gone, and would read
+    as in progress forever. Commits; returns the ids marked.
+    """
+    stale = list(session.scalars(select(IndexBuild).where(IndexBuild.status == "building")))
+    for build in stale:
+        log.warning("build %s (started %s) was interrupted before it finished: marking it failed",
+                    build.id, build.started.isoformat(timespec="seconds"))
+        build.status, build.finished = "failed", utcnow()
+        build.stats = {**(build.stats or {}), "error": "interrupted: the run ended before the build "
+                       "finished (killed or crashed); found by the next run"}
+    session.commit()
+    return [build.id for build in stale]
 
 
 def _count(session: Session) -> int:

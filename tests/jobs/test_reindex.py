@@ -18,7 +18,7 @@ from recommender.index.builds import IndexStore
 from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
 from recommender.storage.engine import make_engine, make_session_factory
-from recommender.storage.schema import Article, Embedding, RelatedItem
+from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem
 from tests.helpers.fakes import FakeEncoder
 from tests.helpers.reindex_runs import HARNESS, demo_site
 from tests.helpers.reindex_runs import run_reindex as _run
@@ -118,8 +118,22 @@ def test_killed_mid_build_keeps_serving(site: dict[str, str]) -> None:
     _kill_when(site, "LISTS_DONE", 1, RR_TEST_PAUSE_AFTER_LISTS="30")
     assert _state(site) == before
     assert before[0] == first["build_id"]
-    code, summary, _ = _run(site)
+    killed = _builds(site, "building")
+    assert len(killed) == 1  # the killed run's row: left "building" by SIGKILL
+    code, summary, stderr = _run(site)
     assert code == 0 and _state(site)[0] == summary["build_id"]
+    # issue #17 item 15: the next run (holding the lock) marks the dead build failed, and says so
+    assert _builds(site, "building") == []
+    assert killed[0] in _builds(site, "failed")
+    assert f"build {killed[0]}" in stderr and "interrupted" in stderr
+
+
+def _builds(env: dict[str, str], status: str) -> list[str]:
+    engine = make_engine(_settings(env).database_url)
+    with make_session_factory(engine)() as session:
+        ids = list(session.scalars(select(IndexBuild.id).where(IndexBuild.status == status)))
+    engine.dispose()
+    return ids
 
 
 def _mount(*args: str) -> None:
