@@ -6,6 +6,7 @@ confusing error deep in a request, so every field is parsed and checked here.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -44,6 +45,13 @@ class Settings:
     trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
+    # --- #17 operations: the demo magazine and /metrics
+    # the demo magazine ("/", "/demo/articles/<id>") serves the full text of every live article:
+    # only the demo turns it on, never a production site by default
+    demo_site: bool = False
+    # /metrics: a bearer token and/or the client networks (CIDR) allowed; both empty = open
+    metrics_token: str = ""
+    metrics_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -114,6 +122,11 @@ def _bool(value: Any) -> bool:
     raise ValueError
 
 
+def _networks(value: Any) -> tuple[str, ...]:
+    """CIDR networks, normalised (``10.1.2.3/8`` is refused: host bits set is a typo)."""
+    return tuple(str(ipaddress.ip_network(part)) for part in _str_list(value))
+
+
 _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "data_dir": (lambda v: Path(str(v)).expanduser(), "a directory path"),
     "database_url": (str, "an SQLAlchemy database URL"),
@@ -129,6 +142,10 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "secret_key": (str, "a string"),
     "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
+    # --- #17 operations
+    "demo_site": (_bool, "true or false"),
+    "metrics_token": (str, "a string (the bearer token Prometheus sends)"),
+    "metrics_networks": (_networks, "a comma-separated list of networks like 10.0.0.0/8 or ::1"),
 }
 
 

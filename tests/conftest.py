@@ -121,7 +121,8 @@ def demo_dir(demo_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def demo_settings(demo_dir: Path) -> Settings:
     return Settings.from_env({"RELATED_DATA_DIR": str(demo_dir),
-                              "RELATED_WIDGET_ORIGINS": WIDGET_ORIGIN})
+                              "RELATED_WIDGET_ORIGINS": WIDGET_ORIGIN,
+                              "RELATED_DEMO_SITE": "1"})  # the magazine's pages embed the widget
 
 
 @pytest.fixture

@@ -78,3 +78,19 @@ def test_malformed_toml(tmp_path: Path) -> None:
     config.write_text("related_k = = 3")
     with pytest.raises(SettingsError, match="not valid TOML"):
         Settings.from_env({"RELATED_CONFIG": str(config)})
+
+
+def test_operations_settings_of_issue_17() -> None:
+    """The demo site is off unless enabled; /metrics is open unless a token or networks are set,
+    and a malformed network names the variable."""
+    default = Settings.from_env({})
+    assert (default.demo_site, default.metrics_token, default.metrics_networks) == (False, "", ())
+    env = {"RELATED_DEMO_SITE": "yes", "RELATED_METRICS_TOKEN": "s3cret",
+           "RELATED_METRICS_NETWORKS": "10.0.0.0/8, 127.0.0.1 ,::1"}
+    settings = Settings.from_env(env)
+    assert settings.demo_site is True and settings.metrics_token == "s3cret"
+    assert settings.metrics_networks == ("10.0.0.0/8", "127.0.0.1/32", "::1/128")
+    for var, value in (("RELATED_DEMO_SITE", "maybe"), ("RELATED_METRICS_NETWORKS", "10.0.0.1/8"),
+                       ("RELATED_METRICS_NETWORKS", "intranet")):
+        with pytest.raises(SettingsError, match=var):
+            Settings.from_env({var: value})

@@ -1,4 +1,5 @@
-"""The Flask app: readers' JSON API, the embeddable widget, the demo site and health checks.
+"""The Flask app: readers' JSON API, the embeddable widget, health checks and (when enabled) the
+demo site.
 
 Only the factory lives here, and it imports its parts inside, so ``import web`` builds nothing and
 loads no heavy library: gunicorn's master, the CLI and tests import it for free. The reader's path
@@ -58,7 +59,11 @@ def create_app(settings: Settings | None = None, config: dict[str, Any] | None =
     app.register_blueprint(ingest.bp)  # the CMS's publish webhook (no CORS)
     app.register_blueprint(widget.bp)
     app.register_blueprint(health.bp)
-    app.register_blueprint(demo.bp)
+    # The demo magazine serves the full text of every live article: only when RELATED_DEMO_SITE
+    # turns it on (the demo does), never on a production site by default.
+    app.jinja_env.globals["demo_site"] = settings.demo_site
+    if settings.demo_site:
+        app.register_blueprint(demo.bp)
     from web import editor, preview
 
     app.register_blueprint(preview.bp)  # draft preview for the CMS and editors (no CORS)

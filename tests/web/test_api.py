@@ -371,8 +371,8 @@ assert client.get('/metrics').status_code == 200
 loaded = [m for m in heavy if m in sys.modules]
 assert not loaded, loaded
 """
-    env = {**os.environ, "RELATED_DATA_DIR": str(demo_dir)}
-    env = {k: v for k, v in env.items() if not k.startswith("RELATED_") or k == "RELATED_DATA_DIR"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
+    env.update(RELATED_DATA_DIR=str(demo_dir), RELATED_DEMO_SITE="1")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert result.returncode == 0, result.stderr
