@@ -61,5 +61,6 @@ def _build_check(store: IndexStore) -> tuple[bool, object]:
 
 @bp.get("/metrics")
 def prometheus() -> Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition (restricted by RELATED_METRICS_TOKEN / _NETWORKS when set)."""
+    metrics.check_access(db.resources().settings)
     return metrics.exposition()

@@ -8,6 +8,8 @@ database at scrape time instead, so they are the same whichever worker answers.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import os
 import time
@@ -20,7 +22,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from recommender.settings import Settings
 from web import db
+from web.errors import ApiError
 from web.serving_build import UnreadableBuild, current_build
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -102,6 +106,35 @@ def init_app(app: Flask) -> None:
         if started is not None:
             tools.latency.labels(endpoint, status).observe(time.perf_counter() - started)
         return response
+
+
+def check_access(settings: Settings) -> None:
+    """Refuse a scrape the settings do not allow (403 wrong network, 401 wrong or no token).
+
+    ``RELATED_METRICS_NETWORKS`` is checked against the client's address (taken from the trusted
+    proxies' ``X-Forwarded-For`` when ``RELATED_TRUSTED_PROXIES`` is set); ``RELATED_METRICS_TOKEN``
+    against ``Authorization: Bearer``, compared in constant time. Both unset: open, as before.
+    """
+    if settings.metrics_networks and not _address_allowed(request.remote_addr,
+                                                          settings.metrics_networks):
+        raise ApiError(403, "metrics are not served to this address")
+    if settings.metrics_token:
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        expected = settings.metrics_token.encode("utf-8", errors="surrogatepass")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+                presented.strip().encode("utf-8", errors="surrogatepass"), expected):
+            raise ApiError(401, "metrics need the bearer token (Authorization: Bearer …)",
+                           headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
+def _address_allowed(address: str | None, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # "::ffff:10.0.0.5" from a dual-stack socket is 10.0.0.5
+    return any(ip in ipaddress.ip_network(network) for network in networks)
 
 
 def exposition() -> Response:
