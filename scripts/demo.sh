@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh dev
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-export RELATED_DATA_DIR="${RELATED_DATA_DIR:-var/demo}"
+# The data lives where every related-reading command looks by default (RELATED_DATA_DIR, default
+# ./var), so the README's next steps (`related-reading users create ada`, ...) find the same database.
 export RELATED_DEMO_SITE=1  # mount the demo magazine (off by default: it serves full texts)
 .venv/bin/related-reading demo-load
 # Build the index and every article's related list (the bundled model, offline; ~1 minute).

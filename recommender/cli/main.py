@@ -174,13 +174,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error("interrupted")
         return exits.INTERRUPTED
     except Exception as exc:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DBAPIError, OperationalError
 
+        if isinstance(exc, DBAPIError) and _unmigrated(exc):
+            _error(f"the database has no tables yet ({settings.database_url.split('@')[-1]}): "
+                   "run `related-reading db upgrade` first (same RELATED_* settings)")
+            return exits.FAILED
         if isinstance(exc, OperationalError):
             _error(f"database unreachable or failing ({settings.database_url.split('@')[-1]}): "
                    f"{exc.orig}")
             return exits.FAILED
         raise
+
+
+def _unmigrated(exc: Exception) -> bool:
+    """The error is a missing table: SQLite's "no such table", PostgreSQL's UndefinedTable."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or type(orig).__name__ == "UndefinedTable"
 
 
 def _register_jobs() -> None:

@@ -66,5 +66,6 @@ def register(sub: Any) -> None:
     parser.add_argument("action", choices=["create", "password", "disable", "enable", "list"])
     parser.add_argument("name", nargs="?", metavar="NAME")
     parser.add_argument("--password-stdin", action="store_true",
-                        help="read the password from the first line of stdin (for scripts)")
+                        help="read the password from the first line of stdin (for scripts); "
+                             "a password has at least 10 characters")
     parser.set_defaults(handler=cmd_users)

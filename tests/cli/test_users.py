@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import io
+import os
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from recommender.accounts import passwords
+from recommender.accounts import passwords, users
 from recommender.cli import main as cli
 from recommender.cli import users as cli_users
 from recommender.storage.schema import User
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -99,3 +104,38 @@ def test_list_shows_every_account_and_its_state(sqlite_url: str, monkeypatch: py
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert [row[:2] for row in rows] == [["ada", "active"], ["bob", "disabled"]]
     assert all(row[2].endswith("Z") for row in rows)
+
+
+def test_users_create_works_after_the_readme_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #17 item 11: scripts/demo.sh keeps its data where the CLI looks by default, so the
+    README's `users create` (same directory, no settings) finds the demo's database."""
+    demo_script = (ROOT / "scripts" / "demo.sh").read_text()
+    assert not re.search(r"^\s*(export\s+)?RELATED_(DATA_DIR|DATABASE_URL)=", demo_script, re.M)
+    assert "demo-load" in demo_script
+    for name in [n for n in os.environ if n.startswith("RELATED_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo-load"]) == 0  # the step of demo.sh that creates the database
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert cli.main(["users", "create", "ada", "--password-stdin"]) == 0
+    assert (tmp_path / "var" / "related.db").is_file()
+    assert "user ada: create done" in capsys.readouterr().out
+
+
+def test_an_unmigrated_database_gets_a_hint_not_a_traceback(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _env(monkeypatch, db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert cli.main(["users", "create", "ada", "--password-stdin"]) == 1
+    err = capsys.readouterr().err
+    assert "run `related-reading db upgrade` first" in err and "Traceback" not in err
+    assert cli.main(["users", "list"]) == 1
+    assert "db upgrade" in capsys.readouterr().err
+
+
+def test_the_password_rule_is_stated(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["users", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"at least {users.MIN_PASSWORD_LENGTH} characters" in help_text
