@@ -121,7 +121,13 @@ def block(session: Session, *, actor: str, article_id: int, target_id: int,
 
 def block_everywhere(session: Session, *, actor: str, target_id: int,
                      expires_at: datetime | None = None, reason: str = "") -> Curation:
-    """Never show ``target`` in any list (a correction, a legal takedown) until ``expires_at``."""
+    """Never show ``target`` in any list (a correction, a legal takedown) until ``expires_at``.
+
+    A reason is required (the editors' form says so too): a site-wide block silently removes an
+    article from every page, and the audit log must say why for whoever finds it later.
+    """
+    if not reason.strip():
+        raise CurationError("a site-wide block needs a reason (a correction, a legal takedown, …)")
     return _create(session, kind="block", actor=actor, article_id=None, target_id=target_id,
                    position=None, expires_at=expires_at, reason=reason, action="block-site-wide")
 

@@ -284,6 +284,22 @@ def test_block_everywhere_through_the_page(editor_app: Flask, ed: FlaskClient) -
     assert "block-site-wide" in audit and "legal takedown" in audit
 
 
+def test_a_site_wide_block_needs_a_reason_on_the_server_too(editor_app: Flask,
+                                                            ed: FlaskClient) -> None:
+    """Issue #17 item 10: the form marks the reason required; a POST without one (no browser
+    validation, a script) must be refused the same way, not stored."""
+    page = ed.get(f"/editor/articles/{article_id(editor_app, 'demo-002')}").get_data(as_text=True)
+    form = page.split("block-everywhere", 1)[1].split("</form>", 1)[0]
+    assert re.search(r'name="reason"[^>]*required', form)
+    target = article_id(editor_app, "demo-002")
+    for reason in ("", "   "):
+        response = post(ed, f"/editor/articles/{target}/block-everywhere", reason=reason)
+        followed = ed.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Nothing changed: a site-wide block needs a reason" in followed
+    with session_of(editor_app) as session:
+        assert session.query(Curation).count() == 0
+
+
 def test_expiry_from_the_form_is_utc_and_must_be_future(editor_app: Flask, ed: FlaskClient) -> None:
     page = article_id(editor_app, "demo-001")
     soon = (utcnow() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
@@ -319,6 +335,18 @@ def test_draft_preview_page_stores_nothing(editor_app: Flask, ed: FlaskClient) -
     assert post(ed, "/editor/drafts", title="", body="").status_code == 422
     with session_of(editor_app) as session:
         assert session.query(Article).count() == count
+
+
+def test_the_draft_preview_shows_as_many_items_as_readers_get(editor_app: Flask,
+                                                              ed: FlaskClient) -> None:
+    """Issue #17 item 10: the page showed 6 items while readers get 3 by default."""
+    readers = len(editor_app.test_client().get("/api/v1/articles/demo-001/related")
+                  .get_json()["items"])
+    text = post(ed, "/editor/drafts", title="Russia and India agree oil payments",
+                body="Delhi summit oil defence payments rupee rouble", tags="india, russia",
+                content_type="news", section="Asia").get_data(as_text=True)
+    shown = text.split("It would get", 1)[1].split("Just below the cut", 1)[0]
+    assert readers == 3 and shown.count("<tr class=") == readers
 
 
 def _preview(client: FlaskClient, body: object, **headers: str) -> object:

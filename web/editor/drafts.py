@@ -11,8 +11,7 @@ from recommender.storage.schema import Article
 from web import db
 from web.editor.guard import bp
 from web.editor.present import present
-
-K = 6
+from web.params import DEFAULT_K
 
 
 def _sections() -> list[str]:
@@ -31,7 +30,9 @@ def draft() -> tuple[str, int]:
         try:
             parsed = parse_draft({**form, "content_type": form["content_type"] or "news"})
             session = db.get_session()
-            explained = present(session, db.resources().recommender.preview(session, parsed, K))
+            # as many items as readers get by default (the API's and the widget's k), not more
+            k = min(DEFAULT_K, db.resources().settings.related_k)
+            explained = present(session, db.resources().recommender.preview(session, parsed, k))
         except DraftError as exc:
             error, status = exc.message, 422
         except ValueError as exc:  # e.g. only markup, no text, once HTML is stripped
