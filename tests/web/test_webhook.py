@@ -26,6 +26,7 @@ from recommender.settings import Settings
 from recommender.storage.schema import Article, AuditEntry, RelatedItem
 from tests.helpers.demo import WIDGET_ORIGIN
 from tests.helpers.fakes import FakeEncoder
+from tests.helpers.multilingual import translations
 from web import create_app
 from web.ingest import MAX_BODY_BYTES
 
@@ -394,3 +395,20 @@ def test_bodies_are_bounded_at_5_mb_and_must_be_json(hook: Hook) -> None:
 def test_other_methods_are_405(hook: Hook) -> None:
     response = hook.client.get("/api/v1/articles", headers={"Authorization": f"Bearer {hook.key}"})
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+def test_published_translations_never_cross_languages(any_db_hook: Hook) -> None:
+    """Translations of demo articles published through the API (each nearest to its original):
+    after the live refresh no list served crosses languages, either way, filler included."""
+    hook = any_db_hook
+    records = translations("fr", 4) + translations("de", 1)
+    response = hook.post(records)
+    assert response.status_code in (200, 201), response.get_json()
+    for record in records:  # the translations' lists: their own language only
+        own = hook.related_ids(record["id"])
+        assert all(i.startswith(record["language"] + "-") for i in own), (record["id"], own)
+    assert len(hook.related_ids("fr-demo-001")) == 3 and hook.related_ids("de-demo-001") == []
+    for original in ("demo-001", "demo-002", "demo-003", "demo-004"):  # and none in English lists
+        assert all(i.startswith("demo-") for i in hook.related_ids(original)), original
+    assert not set(hook.lists_containing("fr-demo-001")) - {"fr-demo-002", "fr-demo-003",
+                                                             "fr-demo-004"}
