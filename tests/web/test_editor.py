@@ -434,3 +434,15 @@ def test_preview_responses_match_the_openapi_document(editor_app: Flask, anon: F
         assert response.status_code == status
         schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
         schema_validator(document, schema).validate(response.get_json())
+
+
+@pytest.mark.parametrize(("field", "value"), [("title", "Summit \ud800"), ("body", "x\udfff"),
+                                              ("tags", ["india", "\ud83d"]), ("dek", "a\x00b")])
+def test_preview_api_refuses_text_that_is_not_text(anon: FlaskClient, field: str,
+                                                   value: object) -> None:
+    """A lone surrogate (or NUL) anywhere: 422 naming the field, never a 500."""
+    draft = {"title": "Russia and India agree oil payments", field: value}
+    response = anon.post("/api/v1/preview", json=draft,
+                         headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["error"]["parameter"] == field

@@ -412,3 +412,24 @@ def test_published_translations_never_cross_languages(any_db_hook: Hook) -> None
         assert all(i.startswith("demo-") for i in hook.related_ids(original)), original
     assert not set(hook.lists_containing("fr-demo-001")) - {"fr-demo-002", "fr-demo-003",
                                                              "fr-demo-004"}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("id", "cms\x00new"), ("id", "cms\nnew"), ("id", "cms\x7fnew"), ("url", NEW_ARTICLE["url"] + "\x00"),
+    ("url", NEW_ARTICLE["url"].replace("deal", "de\tal")), ("title", "Refiners \ud800"),
+    ("body", "<p>crude \udfff</p>"), ("authors", ["Wire \ud800 Desk"]),
+    ("image", "javascript:alert(document.cookie)"), ("image", "data:image/png;base64,AAAA")])
+def test_text_that_is_not_text_and_unsafe_images_are_422(any_db_hook: Hook, field: str,
+                                                         value: Any) -> None:
+    """Refused naming the field (SQLite and PostgreSQL), nothing stored, never a 500; before,
+    an id with a control character was created and could then never be read or deleted."""
+    hook = any_db_hook
+    with _session(hook.app) as session:
+        before = session.scalar(select(func.count()).select_from(Article))
+    response = hook.post({**NEW_ARTICLE, field: value})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    [problem] = response.get_json()["error"]["problems"]
+    assert (problem["index"], problem["field"]) == (0, field)
+    assert hook.refreshes == 0
+    with _session(hook.app) as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == before
