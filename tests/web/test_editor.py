@@ -3,6 +3,7 @@ curation through the pages and its immediate effect on the public API, previews 
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -446,3 +447,12 @@ def test_preview_api_refuses_text_that_is_not_text(anon: FlaskClient, field: str
                          headers={"Authorization": f"Bearer {API_KEY}"})
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.get_json()["error"]["parameter"] == field
+
+
+def test_preview_api_answers_413_to_a_chunked_body_over_the_cap(anon: FlaskClient) -> None:
+    response = anon.post("/api/v1/preview", input_stream=io.BytesIO(b" " * (2 * 1024 * 1024 + 1)),
+                         headers={"Authorization": f"Bearer {API_KEY}",
+                                  "Content-Type": "application/json",
+                                  "Transfer-Encoding": "chunked"},
+                         environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == 413

@@ -7,6 +7,7 @@ sentence model. The end-to-end flows run on SQLite and, with TEST_DATABASE_URL, 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -433,3 +434,20 @@ def test_text_that_is_not_text_and_unsafe_images_are_422(any_db_hook: Hook, fiel
     assert hook.refreshes == 0
     with _session(hook.app) as session:
         assert session.scalar(select(func.count()).select_from(Article)) == before
+
+
+def _chunked(hook: Hook, body: bytes) -> TestResponse:
+    """A body with no Content-Length, as a chunked upload reaches the app from gunicorn."""
+    return hook.client.post("/api/v1/articles", input_stream=io.BytesIO(body),
+                            headers={"Authorization": f"Bearer {hook.key}",
+                                     "Content-Type": "application/json",
+                                     "Transfer-Encoding": "chunked"},
+                            environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_a_chunked_body_over_the_cap_is_413_not_bad_json(hook: Hook) -> None:
+    big = _chunked(hook, b"[" + b" " * MAX_BODY_BYTES + b"]")
+    assert big.status_code == 413, big.get_data(as_text=True)
+    assert big.get_json()["error"]["code"] == 413
+    exactly = _chunked(hook, json.dumps(NEW_ARTICLE).encode().ljust(MAX_BODY_BYTES))
+    assert exactly.status_code == 201, exactly.get_data(as_text=True)
