@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, SQLColumnExpression, select, true
 from sqlalchemy.orm import Session, aliased
 
 from recommender.catalog.items import active_curations
@@ -89,18 +89,31 @@ def _teaser(target: Article, position: int, score: float, fallback: bool, pinned
                   fallback=fallback, pinned=pinned)
 
 
-def related_for(session: Session, article: Article, k: int) -> RelatedList:
-    """The first ``k`` live, unblocked items of the stored list, with current pins applied."""
+def same_language_clause(page_language: str, language: SQLColumnExpression[str]
+                         ) -> ColumnElement[bool]:
+    """``formulas.other_language`` negated, in SQL: a page of unknown language ("") accepts any
+    language, any other page only its own (an article of unknown language included)."""
+    return true() if not page_language else language == page_language
+
+
+def related_for(session: Session, article: Article, k: int, *,
+                same_language: bool = True) -> RelatedList:
+    """The first ``k`` live, unblocked items of the stored list, with current pins applied.
+
+    The language rule is re-applied too (``same_language``, the policy's): a list stored before
+    an article's language was corrected, or a pin of a translation, never shows it to readers."""
     now = utcnow()
     rules = active_curations(session, now, article.id)
     blocked = rules.blocked_for(article.id)
     pins = {target: pos for target, pos in rules.pins.get(article.id, []) if target not in blocked}
     target = aliased(Article)
+    language = (same_language_clause(article.language, target.language) if same_language
+                else true())
     fetch = k + len(blocked) + len(pins) + 5
     rows = session.execute(
         select(RelatedItem, target)
         .join(target, target.id == RelatedItem.target_id)
-        .where(RelatedItem.article_id == article.id, live_clause(now, target))
+        .where(RelatedItem.article_id == article.id, live_clause(now, target), language)
         .order_by(RelatedItem.position)
         .limit(fetch)
     ).all()
@@ -108,7 +121,8 @@ def related_for(session: Session, article: Article, k: int) -> RelatedList:
     ranked = [(item, art) for item, art in rows
               if art.id not in blocked and art.id not in pins and art.id != article.id]
     pinned_articles = {a.id: a for a in session.scalars(
-        select(Article).where(Article.id.in_(list(pins)), live_clause(now)))} if pins else {}
+        select(target).where(target.id.in_(list(pins)), live_clause(now, target), language))
+    } if pins else {}
     ordered: list[tuple[Article, float, bool, bool]] = [
         (art, item.score, item.fallback, False) for item, art in ranked]
     for target_id, position in sorted(pins.items(), key=lambda p: p[1]):

@@ -8,9 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import String, func, literal, select
 from sqlalchemy.orm import Session
 
-from recommender.readers import ArticleNotFound, find_article, related_for
+from recommender.ranking.formulas import other_language
+from recommender.readers import ArticleNotFound, find_article, related_for, same_language_clause
 from recommender.storage.schema import Article, Curation, RelatedItem, utcnow
 
 
@@ -149,3 +151,33 @@ def test_the_etag_follows_what_a_reader_would_see(session: Session) -> None:
     a[1].status = "unpublished"
     session.commit()
     assert related_for(session, a[0], 3).etag not in (first, second)
+
+
+@pytest.mark.parametrize(("page_language", "foreign"), [("en", "fr"), ("fr", "en")])
+def test_no_other_language_reaches_readers(session: Session, page_language: str,
+                                           foreign: str) -> None:
+    """A stored list that holds another language (stored before an article's language was
+    corrected) and a pin of a translation: neither is shown, in either direction."""
+    a = _catalogue(session, 8)
+    for article in a:
+        article.language = page_language
+    a[1].language = foreign
+    a[6].language = foreign
+    a[7].language = ""  # unknown: another language to a page whose language is known
+    session.add(Curation(kind="pin", article_id=a[0].id, target_id=a[6].id, position=1,
+                         created_by="t"))
+    session.commit()
+    assert _shown(session, a[0], 8) == ["a2", "a3", "a4", "a5"]
+    assert [t.id for t in related_for(session, a[0], 3, same_language=False).items] \
+        == ["a6", "a1", "a2"]
+    a[0].language = ""  # a page of unknown language accepts any
+    session.commit()
+    assert _shown(session, a[0], 8) == ["a6", "a1", "a2", "a3", "a4", "a5", "a7"]
+
+
+@pytest.mark.parametrize(("page", "other"), [("en", "en"), ("en", "fr"), ("en", ""), ("", "fr"),
+                                             ("", "")])
+def test_the_sql_language_rule_is_the_ranker_s(session: Session, page: str, other: str) -> None:
+    shown = session.scalar(select(func.count()).where(
+        same_language_clause(page, literal(other, String)))) == 1
+    assert shown is not bool(other_language(page, other, unknown=""))

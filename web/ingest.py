@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from recommender.accounts.apikeys import verify_key
 from recommender.live import publishing
 from web import db, params
+from web.bodies import read_body
 from web.errors import ApiError
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1")
@@ -50,8 +51,7 @@ def _authenticate() -> str:
 def _json_body() -> Any:
     if not request.is_json:
         raise ApiError(415, "send the articles as JSON (Content-Type: application/json)")
-    request.max_content_length = MAX_BODY_BYTES
-    raw = request.get_data(cache=False)  # 413 beyond MAX_BODY_BYTES, before anything is parsed
+    raw = read_body(MAX_BODY_BYTES)  # 413 beyond MAX_BODY_BYTES, before anything is parsed
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, absurd nesting or numbers

@@ -17,6 +17,7 @@ from recommender.accounts.apikeys import verify_key
 from recommender.live.drafts import DraftError, parse_draft
 from recommender.live.recommender import Explained
 from web import db
+from web.bodies import read_body
 from web.editor.guard import csrf_ok, current_editor
 from web.editor.present import present
 from web.errors import ApiError
@@ -52,9 +53,9 @@ def _authenticate() -> str:
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise ApiError(415, "send the draft as JSON (Content-Type: application/json)")
-    request.max_content_length = MAX_BODY_BYTES
+    raw = read_body(MAX_BODY_BYTES)  # 413 beyond it, announced or chunked
     try:
-        data = json.loads(request.get_data(cache=False))
+        data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, f"the body is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):

@@ -1,7 +1,8 @@
 """How ``related-reading serve`` runs the app under gunicorn: the settings and the server hooks.
 
-gthread workers (readers' requests mostly wait on SQLite or PostgreSQL), ``--preload`` (the app is
-built once in the master and forked, so workers start at once and share its memory) and
+gthread workers (readers' requests mostly wait on SQLite or PostgreSQL; ``web.gunicorn_worker``
+answers gunicorn's own errors in JSON), ``--preload`` (the app is built once in the master and
+forked, so workers start at once and share its memory) and
 prometheus-client's multiprocess mode, so ``/metrics`` sums every worker whichever one answers.
 ``web.gunicorn_conf`` hands these to gunicorn; the command line adds the address, the worker and
 thread counts and the access log.
@@ -40,7 +41,7 @@ def gunicorn_options(*, timeout: int = 30) -> dict[str, Any]:
     """gunicorn's settings for ``serve`` (and the benchmark), bar bind, workers, threads and
     the access log, which its command line gives."""
     options: dict[str, Any] = {
-        "worker_class": "gthread", "preload_app": True, "timeout": timeout,
+        "worker_class": "web.gunicorn_worker.JsonErrorWorker", "preload_app": True, "timeout": timeout,
         "graceful_timeout": timeout, "keepalive": 5,
         # A 2,048-character ?url= percent-encoded can pass gunicorn's default 4,094 limit.
         "limit_request_line": 8190, "proc_name": "related-reading", "errorlog": "-",

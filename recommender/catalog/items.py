@@ -104,14 +104,20 @@ def active_curations(session: Session, now: datetime | None = None,
 
 def recent_by_section(items: dict[int, ItemInfo],
                       per_section: int = FALLBACK_PER_SECTION) -> dict[str, list[ItemInfo]]:
-    """The newest live articles of each section: the fallback when too little is related."""
-    groups: dict[str, list[ItemInfo]] = defaultdict(list)
+    """The newest live articles of each section: the fallback when too little is related.
+
+    ``per_section`` of each language the section publishes in, newest first: the filler only
+    takes the page's language, so a French page in a mostly English section still finds some."""
+    groups: dict[tuple[str, str], list[ItemInfo]] = defaultdict(list)
     for info in items.values():
         if info.live and info.section and info.published_at is not None:
-            groups[info.section].append(info)
-    return {section: sorted(group, key=lambda i: i.published_at or datetime.min,
-                            reverse=True)[:per_section]
-            for section, group in groups.items()}
+            groups[(info.section, info.language)].append(info)
+    by_section: dict[str, list[ItemInfo]] = defaultdict(list)
+    for (section, _), group in groups.items():
+        by_section[section].extend(sorted(group, key=lambda i: i.published_at or datetime.min,
+                                          reverse=True)[:per_section])
+    return {section: sorted(group, key=lambda i: i.published_at or datetime.min, reverse=True)
+            for section, group in by_section.items()}
 
 
 class CatalogCache:

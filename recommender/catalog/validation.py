@@ -9,6 +9,7 @@ costs (the whole file, one entry, the whole request).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,52 @@ STAND_INS: dict[str, Any] = {
     "body": "", "authors": [], "tags": [], "section": "", "content_type": "", "language": "",
     "published_at": "2000-01-01T00:00:00Z", "updated_at": None, "status": "draft", "image": None,
 }
+
+
+# --- #17 items 3-4: characters no database stores, and links a reader must never follow
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+IDENTIFIERS = frozenset({"id", "url", "image"})  # stored and matched as given: no cleaning
+IMAGE_SCHEMES = ("http", "https")
+
+
+def character_problem(name: str, value: Any) -> str | None:
+    """What is wrong with the characters of one field's value (a string or a list of them), or
+    None. A lone surrogate ("\\ud800": not text, no database can store it) is refused in any
+    field, and any control character (NUL included: PostgreSQL refuses it) in an id or a URL,
+    which would otherwise be created once and then never be found again. Other text fields
+    keep having their control characters cleaned away. The value itself is never quoted: it
+    may not even be printable."""
+    values = value if isinstance(value, list | tuple) else [value]
+    for item in values:
+        if not isinstance(item, str):
+            continue
+        if _SURROGATE.search(item):
+            return "contains a lone surrogate (not valid Unicode text)"
+        if name in IDENTIFIERS and _CONTROL.search(item):
+            return "contains a control character (such as NUL or a line break)"
+    return None
+
+
+def image_problem(image: str | None) -> str | None:
+    """A stored image URL is shown to readers as a link's picture: only http(s) ones are
+    kept, so a ``javascript:`` or ``data:`` URL sent by a CMS or a file never reaches a page."""
+    if image is None:
+        return None
+    scheme, sep, rest = image.partition(":")
+    if not sep or scheme.strip().lower() not in IMAGE_SCHEMES or not rest.startswith("//") \
+            or len(rest) <= 2:
+        return f"expected an absolute {' or '.join(IMAGE_SCHEMES)} URL"
+    return None
+
+
+def _parse(record: Any, now: datetime) -> ArticleInput:
+    """``parse_article``, then the checks on what it returns (the image's scheme)."""
+    item = parse_article(record, now)
+    problem = image_problem(item.image)
+    if problem is not None:
+        raise InvalidArticle(f"image: {problem}")
+    return item
 
 
 @dataclass(frozen=True)
@@ -65,9 +112,16 @@ def check_record(record: Any, now: datetime,
         return None, [(record.field, record.reason)]
     trial: Any = dict(record) if isinstance(record, Mapping) else record
     found: list[tuple[str | None, str]] = []
+    for key in STAND_INS if isinstance(trial, dict) else ():
+        problem = character_problem(key, trial.get(key))
+        if problem is not None:
+            found.append((key, problem))
+            if not every_field:
+                return None, found
+            trial[key] = STAND_INS[key]
     for _ in range(len(STAND_INS) + 1):
         try:
-            item = parse_article(trial, now)
+            item = _parse(trial, now)
         except InvalidArticle as exc:
             found.append((exc.field, exc.reason))
             name = exc.field

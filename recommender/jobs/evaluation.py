@@ -11,7 +11,6 @@ is returned and printed with the figures.
 from __future__ import annotations
 
 import csv
-import json
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import numpy as np
 from sqlalchemy import select
 
 from recommender.catalog.articles import InvalidArticle, parse_article
+from recommender.catalog.importing import read_records
 from recommender.catalog.storing import upsert_articles
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
@@ -47,7 +47,15 @@ def read_dataset(directory: Path) -> tuple[list[dict[str, Any]], dict[str, dict[
     articles_file = directory / "articles.jsonl"
     if not articles_file.is_file():
         raise DatasetError(f"{directory}: no articles.jsonl")
-    records = [json.loads(line) for line in articles_file.read_text().splitlines() if line.strip()]
+    records: list[dict[str, Any]] = []
+    # the importer's reader: lines end at "\n" only (``str.splitlines`` would also split text
+    # at U+2028/U+2029, which CMS exports carry inside strings), bytes decoded as UTF-8
+    for line, record in read_records(articles_file, "jsonl"):
+        if isinstance(record, InvalidArticle):
+            raise DatasetError(f"{articles_file}:{line}: {record}")
+        if not isinstance(record, dict) or record.get("id") in (None, ""):
+            raise DatasetError(f"{articles_file}:{line}: expected an object with an id")
+        records.append(record)
     judgments: dict[str, dict[str, float]] = defaultdict(dict)
     if (directory / "judgments.tsv").is_file():
         with (directory / "judgments.tsv").open() as fh:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from recommender.catalog.validation import character_problem
 from recommender.live.recommender import Draft
 
 CONTENT_TYPES = ("news", "analysis", "opinion", "review", "evergreen")
@@ -39,7 +40,15 @@ def _string(data: Mapping[str, Any], name: str, default: str = "") -> str:
         raise DraftError(name, f"{name} is longer than {LIMITS[name]} characters")
     if "\x00" in value:
         raise DraftError(name, f"{name} must not contain NUL characters")
+    _check_characters(name, value)
     return value.strip()
+
+
+def _check_characters(name: str, value: Any) -> None:
+    """The catalogue's rule (``validation.character_problem``): a lone surrogate is no text."""
+    problem = character_problem(name, value)
+    if problem is not None:
+        raise DraftError(name, f"{name} {problem}")
 
 
 def _strings(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
@@ -50,6 +59,7 @@ def _strings(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
         raise DraftError(name, f"{name} must be a list of strings")
     if len(value) > MAX_LIST or any(len(v) > 255 or "\x00" in v for v in value):
         raise DraftError(name, f"{name}: at most {MAX_LIST} entries of up to 255 characters")
+    _check_characters(name, value)
     return tuple(v.strip() for v in value if v.strip())
 
 

@@ -121,7 +121,8 @@ class Recommender:
 
     # -- readers -------------------------------------------------------------------------
     def related(self, session: Session, article: Article, k: int) -> readers.RelatedList:
-        return readers.related_for(session, article, k)
+        return readers.related_for(session, article, k,
+                                   same_language=self.policy(session).same_language)
 
     # -- live ranking --------------------------------------------------------------------
     def _space(self, session: Session) -> SearchSpace:

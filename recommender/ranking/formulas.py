@@ -39,6 +39,21 @@ def codes(values: Sequence[str]) -> CodeArray:
                        count=len(values))
 
 
+def other_language(page_language: npt.ArrayLike, language: npt.ArrayLike,
+                   unknown: object = 0) -> BoolArray:
+    """The language rule: a reader never gets an article in another language than the page.
+
+    Works on ``codes`` (``unknown`` = 0) or on the labels themselves (``unknown`` = ""): a page
+    of unknown language accepts any, and an article of unknown language is "another language"
+    to a page whose language is known. Every stage applies this one rule (the candidate filter
+    through ``exclusions``; the filler and pins through ``stages.filter_candidates``; readers'
+    SQL through ``readers.same_language_clause``, tested to agree with it).
+    """
+    page, lang = np.asarray(page_language), np.asarray(language)
+    result: BoolArray = (page != unknown) & (lang != page)
+    return result
+
+
 def copy_of_page(lexical: npt.ArrayLike, same_publisher: npt.ArrayLike,
                  policy: RankingPolicy) -> BoolArray:
     """The same publication's text lightly edited (an update or a re-post of the page)."""
@@ -62,7 +77,7 @@ def exclusions(policy: RankingPolicy, *, is_page: npt.ArrayLike, live: npt.Array
     rules = [(THE_PAGE, np.asarray(is_page, dtype=bool)), (NOT_LIVE, ~np.asarray(live, dtype=bool)),
              (BLOCKED, np.asarray(blocked, dtype=bool))]
     if policy.same_language:
-        rules.append((OTHER_LANGUAGE, (page_language != 0) & (language != page_language)))
+        rules.append((OTHER_LANGUAGE, other_language(page_language, language)))
     rules.append((COPY_OF_PAGE, copy_of_page(lexical, same_publisher, policy)))
     shape = np.broadcast_shapes(*(mask.shape for _, mask in rules))
     reason = np.zeros(shape, dtype=np.int8)

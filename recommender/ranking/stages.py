@@ -12,7 +12,7 @@ pins and blocks, the fallback filler, and how far down the list ``rank`` can rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,11 +269,32 @@ def rank_scored(page: ItemInfo, kept: list[Candidate], dropped: list[Dropped],
     and scored: by ``rank``, or for every page at once by ``batch.candidates_by_page``."""
     pool = diversity_pool(k, below_cut, len(pins))
     ordered, dup_dropped = diversify(kept, pairwise, policy, pool)
-    pins = [(c, p) for c, p in pins if c.id != page.id]
+    pins, pin_dropped = admit_pins(page, pins, policy, blocked)
     curated = apply_curation(ordered, pins, blocked)
     # anything a stage removed (a copy of the page, a duplicate) must not come back as filler
     removed = {d.candidate.id for d in dropped + dup_dropped} | blocked | {page.id}
-    pool_filtered = (c for c in fallback_pool if c.id not in removed)
+    pool_filtered = _admitted(page, (c for c in fallback_pool if c.id not in removed), policy,
+                              blocked)
     final, floor_dropped = apply_fallback(curated, pool_filtered, k, policy)
     return Ranked(items=final[:k], below_cut=final[k:k + below_cut],
-                  dropped=dropped + dup_dropped + floor_dropped)
+                  dropped=dropped + dup_dropped + pin_dropped + floor_dropped)
+
+
+def admit_pins(page: ItemInfo, pins: Sequence[tuple[Candidate, int]], policy: RankingPolicy,
+               blocked: frozenset[int]) -> tuple[list[tuple[Candidate, int]], list[Dropped]]:
+    """The pins readers may see, and those left out (reported): the filter's rules apply to pins
+    (not the page, live, not blocked, the page's language), except "a copy of the page"."""
+    cands = [c for c, _ in pins]
+    items, pages, cols = _one_page(page, cands, policy, {})
+    codes = pair_exclusions(items, pages, cols, lexical=np.zeros((1, len(cands))),
+                            blocked=[[c.id in blocked for c in cands]])[0].tolist()
+    return ([(c, p) for (c, p), code in zip(pins, codes, strict=True) if code == formulas.KEPT],
+            [Dropped(c, f"pin not shown: {_REASONS[code](c.info)}")
+             for c, code in zip(cands, codes, strict=True)
+             if code not in (formulas.KEPT, formulas.THE_PAGE)])
+
+
+def _admitted(page: ItemInfo, pool: Iterable[Candidate], policy: RankingPolicy,
+              blocked: frozenset[int]) -> Iterator[Candidate]:
+    """The filler that passes the filter (lazily: only a list short enough to need it)."""
+    yield from filter_candidates(page, pool, policy, blocked=blocked)[0]

@@ -110,3 +110,12 @@ def test_catalog_cache_reloads_only_when_an_article_changes(session: Session) ->
     stale = CatalogCache(max_age=0)  # liveness is re-read however quiet the catalogue
     first = stale.get(session)[0]
     assert stale.get(session)[0] is not first
+
+
+def test_the_fallback_keeps_the_newest_of_each_language() -> None:
+    """A French page in a mostly English section still has French filler to take."""
+    now = utcnow()
+    items = {i: ItemInfo(id=i, section="Asia", language="en", published_at=now - timedelta(hours=i))
+             for i in range(1, 6)}
+    items[9] = ItemInfo(id=9, section="Asia", language="fr", published_at=now - timedelta(days=9))
+    assert [i.id for i in recent_by_section(items, per_section=2)["Asia"]] == [1, 2, 9]

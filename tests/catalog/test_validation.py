@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from recommender.catalog.articles import ARTICLE_FIELDS, InvalidArticle, parse_article
 from recommender.catalog.storing import upsert_articles
-from recommender.catalog.validation import STAND_INS, Problem, check_record, validate_batch
+from recommender.catalog.validation import (
+    STAND_INS,
+    Problem,
+    character_problem,
+    check_record,
+    image_problem,
+    validate_batch,
+)
 from recommender.storage.schema import Article
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -115,3 +122,42 @@ def test_invalid_article_splits_its_field() -> None:
         == ("url", "URL is empty")
     unknown = InvalidArticle("header: a CSV needs a header row")
     assert (unknown.field, unknown.reason) == (None, "header: a CSV needs a header row")
+
+
+# --- #17 items 3-4: characters no database stores, and image links readers must never follow
+BAD_CHARACTERS = [
+    ("title", "Story \ud800"), ("body", "text \udfff more"), ("tags", ["ok", "x\ud83d"]),
+    ("id", "a\x00b"), ("id", "a\nb"), ("id", "a\x1bb"), ("url", "https://mag.example/a\x00"),
+    ("url", "https://mag.example/a\tb"), ("url", "https://mag.example/\x85"),
+    ("image", "https://img.example/a\x00.jpg"),
+]
+BAD_IMAGES = ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)",
+              "data:image/png;base64,AAAA", "vbscript:x", "file:///etc/passwd", "//img.example/a",
+              "img/a.jpg", "https:", "ftp://img.example/a.jpg"]
+
+
+def test_bad_characters_are_refused_naming_the_field(session: Session) -> None:
+    records = [_record(i, **{name: value}) for i, (name, value) in enumerate(BAD_CHARACTERS)]
+    items, problems = validate_batch(session, enumerate([*records, _record(99)]), now=NOW)
+    assert [i.external_id for i in items] == ["a99"]
+    assert [(p.where, p.field) for p in problems] == [
+        (i, name) for i, (name, _) in enumerate(BAD_CHARACTERS)]
+    assert all(p.message.startswith("contains a ") for p in problems)
+    upsert_articles(session, items)  # what passes is storable, PostgreSQL included
+    session.commit()
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    _, found = check_record(_record(1, id="a\x00", title="\ud800", image="javascript:x"), NOW,
+                            every_field=True)
+    assert [name for name, _ in found] == ["id", "title", "image"]
+
+
+def test_only_http_images_are_stored(session: Session) -> None:
+    records = [_record(i, image=image) for i, image in enumerate(BAD_IMAGES)]
+    good = _record(50, image="HTTPS://img.example/a.jpg?w=1")
+    items, problems = validate_batch(session, enumerate([*records, good]), now=NOW)
+    assert [(p.where, p.field) for p in problems] == [(i, "image") for i in range(len(BAD_IMAGES))]
+    assert problems[0].message == "expected an absolute http or https URL"
+    assert [i.image for i in items] == ["HTTPS://img.example/a.jpg?w=1"]
+    assert character_problem("image", None) is None and image_problem(None) is None

@@ -162,3 +162,24 @@ def test_cli_import_source(sqlite_url: str, site: FakeSite, monkeypatch: pytest.
     assert cli.main(["import", "--since", "yesterday", "--source", "rss:x"]) == exits.USAGE
     assert cli.main(["import", "--source", "gopher:x"]) == exits.USAGE
     assert cli.main(["import"]) == exits.USAGE
+
+
+def test_import_refuses_text_that_is_not_text_by_file_and_line(
+        migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Lone surrogates, NUL and control characters in ids and URLs, and unsafe image links:
+    ``file:line: field: reason`` and exit 2, nothing stored (SQLite and PostgreSQL); with
+    --skip-invalid the good rows are stored."""
+    monkeypatch.setenv("RELATED_DATABASE_URL", migrated_url)
+    path = _jsonl(tmp_path / "odd.jsonl", GOOD,
+                  {**GOOD, "id": "a\u0000b", "url": "https://x.example/2"},
+                  {**GOOD, "id": "a3", "url": "https://x.example/3\u001b"},
+                  {**GOOD, "id": "a4", "url": "https://x.example/4", "title": "One \ud800"},
+                  {**GOOD, "id": "a5", "url": "https://x.example/5", "image": "javascript:x()"})
+    assert cli.main(["import", str(path)]) == exits.USAGE
+    err = capsys.readouterr().err
+    for line, field in ((2, "id"), (3, "url"), (4, "title"), (5, "image")):
+        assert f"{path}:{line}: {field}: " in err, err
+    assert "Traceback" not in err and _articles(migrated_url) == 0
+    assert cli.main(["import", str(path), "--skip-invalid"]) == exits.OK
+    assert _articles(migrated_url) == 1

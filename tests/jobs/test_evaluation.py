@@ -7,6 +7,7 @@ proportion to the tags they share, and the tags are withheld from the text the s
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from pathlib import Path
@@ -29,6 +30,26 @@ def test_a_directory_without_articles_or_labels_is_refused(tmp_path: Path) -> No
     _write_set(tmp_path, _demo_records(5), judgments=False)
     with pytest.raises(DatasetError, match=r"neither judgments\.tsv nor pairs\.tsv"):
         read_dataset(tmp_path)
+
+
+def test_articles_are_read_as_the_importer_reads_them(tmp_path: Path) -> None:
+    """Lines end at "\\n" only: U+2028 and U+2029 inside a text (CMS exports carry them) are
+    text, not line ends; an unreadable line is refused with its file and line."""
+    records = _demo_records(12)
+    records[3] = {**records[3], "title": "Line\u2028separated", "body": "One\u2029two\x85three"}
+    _write_set(tmp_path / "odd", records)
+    with (tmp_path / "odd" / "articles.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    assert "\u2028" in (tmp_path / "odd" / "articles.jsonl").read_text(encoding="utf-8")
+    articles, _, _ = read_dataset(tmp_path / "odd")
+    assert [a["id"] for a in articles] == [r["id"] for r in records]
+    assert articles[3]["body"] == "One\u2029two\x85three"
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path / "data")})
+    assert evaluate(tmp_path / "odd", FakeEncoder(), settings)["articles"] == 12
+    with (tmp_path / "odd" / "articles.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"id": "x", \n[1]\n')
+    with pytest.raises(DatasetError, match=r"articles\.jsonl:13: not valid JSON"):
+        read_dataset(tmp_path / "odd")
 
 
 # -- whole runs --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from recommender.settings import Settings
 from recommender.storage.schema import Article, Curation, RelatedItem
 from tests.helpers.demo import load_demo
 from tests.helpers.fakes import FakeEncoder
+from tests.helpers.multilingual import import_translations
 
 
 @pytest.mark.parametrize("policy", [
@@ -119,4 +120,43 @@ def test_no_build_no_candidates(tmp_path: Path) -> None:
                                  recent_by_section(items), RankingPolicy(), 6)
     assert space.build is None
     assert list(candidates_by_page(context)) == []
+    engine.dispose()
+
+
+def test_no_build_list_crosses_languages(tmp_path: Path) -> None:
+    """A multilingual catalogue (each translation's nearest neighbour is its original): the
+    build stores no list that crosses languages, either way, pins and filler included, and
+    still equals the per-page ranking; short foreign-language lists fill from their language."""
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(tmp_path)})
+    engine, factory = load_demo(settings)
+    with factory() as session:
+        import_translations(session, tmp_path, {"fr": 6, "de": 2})
+        ids = {a.external_id: a.id for a in session.scalars(select(Article))}
+        session.add_all([  # pins across languages, both ways
+            Curation(kind="pin", article_id=ids["demo-001"], target_id=ids["fr-demo-001"],
+                     position=1, created_by="t"),
+            Curation(kind="pin", article_id=ids["fr-demo-002"], target_id=ids["demo-002"],
+                     position=1, created_by="t")])
+        session.commit()
+    rec = Recommender(settings, factory, encoder=FakeEncoder())
+    full_build(rec)
+    with factory() as session:
+        language = {i: lang for i, lang in session.execute(select(Article.id, Article.language))}
+        rows = session.execute(select(RelatedItem.article_id, RelatedItem.target_id)).all()
+        assert rows and all(language[page] == language[target] for page, target in rows)
+        by_page: dict[int, int] = {}
+        for page, _ in rows:
+            by_page[page] = by_page.get(page, 0) + 1
+        assert by_page[ids["de-demo-001"]] == 1  # its one German neighbour, no English filler
+        assert all(by_page.get(ids[f"fr-demo-00{i}"], 0) >= 3 for i in range(1, 7))
+        space, items = rec._space(session), load_items(session)
+        context = RankingContext(space, items, active_curations(session), recent_by_section(items),
+                                 settings.ranking, settings.related_k, below_cut=0)
+        for page_id in (ids["demo-001"], ids["fr-demo-002"], ids["de-demo-002"]):
+            vector = space.vector(page_id)
+            assert vector is not None
+            ranked = rank_page(context, items[page_id], vector, space.lexical_row(page_id))
+            stored = list(session.scalars(select(RelatedItem.target_id).where(
+                RelatedItem.article_id == page_id).order_by(RelatedItem.position)))
+            assert stored == [c.id for c in ranked.items]
     engine.dispose()

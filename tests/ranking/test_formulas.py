@@ -172,3 +172,11 @@ def test_blend_adds_tags_and_author_to_the_text_then_applies_recency() -> None:
     assert scores.author.tolist() == [0.03, 0.0]
     assert scores.recency.tolist() == [0.8, 1.0]
     assert scores.score.tolist() == pytest.approx([(0.5 + 0.05 + 0.03) * 0.8, 0.5])
+
+
+def test_the_language_rule_on_codes_and_on_labels() -> None:
+    pages, langs = ["en", "en", "en", "", ""], ["en", "fr", "", "fr", ""]
+    expected = [False, True, True, False, False]
+    assert formulas.other_language(pages, langs, unknown="").tolist() == expected
+    codes = formulas.codes(pages + langs)
+    assert formulas.other_language(codes[:5], codes[5:]).tolist() == expected

@@ -198,3 +198,37 @@ def test_rank_scored_keeps_what_was_dropped_out_of_the_filler() -> None:
     # the page, its copy and the blocked item never come back as fallback; 4 fills the list
     assert [(c.id, c.fallback) for c in ranked.items] == [(1, False), (4, True)]
     assert [d.reason for d in ranked.dropped] == ["near-duplicate of the page"]
+
+
+@pytest.mark.parametrize(("page_language", "foreign"), [("en", "fr"), ("fr", "en")])
+def test_no_stage_lets_another_language_in(page_language: str, foreign: str) -> None:
+    """The language rule holds for candidates, the fallback filler and pins, both ways: a page
+    with few candidates fills from its section, whose newest article is in the other language."""
+    page = ItemInfo(id=0, section="Asia", language=page_language, published_at=NOW)
+    pool = [cand(2, language=foreign, section="Asia"), cand(3, language=page_language),
+            cand(4, language=foreign), cand(5, language="")]
+    ranked = rank(page, [cand(1, language=page_language), cand(6, language=foreign)],
+                  RankingPolicy(quality_floor=0.0), 4, tag_idf={},
+                  pairwise=pairwise_from(vecs(1, 6)),
+                  pins=[(cand(7, language=foreign), 1), (cand(8, language=page_language), 2)],
+                  fallback_pool=pool)
+    assert [c.id for c in ranked.items] == [1, 8, 3]
+    assert all(c.info.language == page_language for c in ranked.items)
+    reasons = {d.candidate.id: d.reason for d in ranked.dropped}
+    assert reasons[6] == f"language {foreign}"
+    assert reasons[7] == f"pin not shown: language {foreign}"
+
+
+def test_a_page_of_unknown_language_takes_any() -> None:
+    page = ItemInfo(id=0, section="Asia", language="", published_at=NOW)
+    ranked = rank(page, [], RankingPolicy(), 3, tag_idf={}, pairwise=pairwise_from({}),
+                  pins=[(cand(7, language="fr"), 1)], fallback_pool=[cand(2, language="de")])
+    assert [c.id for c in ranked.items] == [7, 2]
+
+
+def test_the_language_rule_can_be_switched_off_for_filler_and_pins() -> None:
+    page = ItemInfo(id=0, section="Asia", language="en", published_at=NOW)
+    ranked = rank(page, [], RankingPolicy(same_language=False), 3, tag_idf={},
+                  pairwise=pairwise_from({}), pins=[(cand(7, language="fr"), 1)],
+                  fallback_pool=[cand(2, language="de")])
+    assert [c.id for c in ranked.items] == [7, 2]

@@ -3,6 +3,7 @@ curation through the pages and its immediate effect on the public API, previews 
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -462,3 +463,24 @@ def test_preview_responses_match_the_openapi_document(editor_app: Flask, anon: F
         assert response.status_code == status
         schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
         schema_validator(document, schema).validate(response.get_json())
+
+
+@pytest.mark.parametrize(("field", "value"), [("title", "Summit \ud800"), ("body", "x\udfff"),
+                                              ("tags", ["india", "\ud83d"]), ("dek", "a\x00b")])
+def test_preview_api_refuses_text_that_is_not_text(anon: FlaskClient, field: str,
+                                                   value: object) -> None:
+    """A lone surrogate (or NUL) anywhere: 422 naming the field, never a 500."""
+    draft = {"title": "Russia and India agree oil payments", field: value}
+    response = anon.post("/api/v1/preview", json=draft,
+                         headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["error"]["parameter"] == field
+
+
+def test_preview_api_answers_413_to_a_chunked_body_over_the_cap(anon: FlaskClient) -> None:
+    response = anon.post("/api/v1/preview", input_stream=io.BytesIO(b" " * (2 * 1024 * 1024 + 1)),
+                         headers={"Authorization": f"Bearer {API_KEY}",
+                                  "Content-Type": "application/json",
+                                  "Transfer-Encoding": "chunked"},
+                         environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == 413

@@ -187,7 +187,7 @@ def test_serve_runs_gunicorn_workers_and_sums_their_metrics(demo_dir: Path,
     assert server.returncode == 0, output
     pids = set(re.findall(r"Booting worker with pid: (\d+)", output))
     assert len(pids) == 2, output
-    assert "Using worker: gthread" in output
+    assert "Using worker: web.gunicorn_worker.JsonErrorWorker" in output
     # The access log names the id the API returned; the metrics directory is removed.
     assert re.search(r'"GET /api/v1/articles/demo-002/related HTTP/1.1" 200 .* trace-me-0001$',
                      output, re.M), output

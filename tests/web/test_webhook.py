@@ -7,6 +7,7 @@ sentence model. The end-to-end flows run on SQLite and, with TEST_DATABASE_URL, 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,6 +27,7 @@ from recommender.settings import Settings
 from recommender.storage.schema import Article, AuditEntry, RelatedItem
 from tests.helpers.demo import WIDGET_ORIGIN
 from tests.helpers.fakes import FakeEncoder
+from tests.helpers.multilingual import translations
 from web import create_app
 from web.ingest import MAX_BODY_BYTES
 
@@ -394,3 +396,58 @@ def test_bodies_are_bounded_at_5_mb_and_must_be_json(hook: Hook) -> None:
 def test_other_methods_are_405(hook: Hook) -> None:
     response = hook.client.get("/api/v1/articles", headers={"Authorization": f"Bearer {hook.key}"})
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+def test_published_translations_never_cross_languages(any_db_hook: Hook) -> None:
+    """Translations of demo articles published through the API (each nearest to its original):
+    after the live refresh no list served crosses languages, either way, filler included."""
+    hook = any_db_hook
+    records = translations("fr", 4) + translations("de", 1)
+    response = hook.post(records)
+    assert response.status_code in (200, 201), response.get_json()
+    for record in records:  # the translations' lists: their own language only
+        own = hook.related_ids(record["id"])
+        assert all(i.startswith(record["language"] + "-") for i in own), (record["id"], own)
+    assert len(hook.related_ids("fr-demo-001")) == 3 and hook.related_ids("de-demo-001") == []
+    for original in ("demo-001", "demo-002", "demo-003", "demo-004"):  # and none in English lists
+        assert all(i.startswith("demo-") for i in hook.related_ids(original)), original
+    assert not set(hook.lists_containing("fr-demo-001")) - {"fr-demo-002", "fr-demo-003",
+                                                             "fr-demo-004"}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("id", "cms\x00new"), ("id", "cms\nnew"), ("id", "cms\x7fnew"), ("url", NEW_ARTICLE["url"] + "\x00"),
+    ("url", NEW_ARTICLE["url"].replace("deal", "de\tal")), ("title", "Refiners \ud800"),
+    ("body", "<p>crude \udfff</p>"), ("authors", ["Wire \ud800 Desk"]),
+    ("image", "javascript:alert(document.cookie)"), ("image", "data:image/png;base64,AAAA")])
+def test_text_that_is_not_text_and_unsafe_images_are_422(any_db_hook: Hook, field: str,
+                                                         value: Any) -> None:
+    """Refused naming the field (SQLite and PostgreSQL), nothing stored, never a 500; before,
+    an id with a control character was created and could then never be read or deleted."""
+    hook = any_db_hook
+    with _session(hook.app) as session:
+        before = session.scalar(select(func.count()).select_from(Article))
+    response = hook.post({**NEW_ARTICLE, field: value})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    [problem] = response.get_json()["error"]["problems"]
+    assert (problem["index"], problem["field"]) == (0, field)
+    assert hook.refreshes == 0
+    with _session(hook.app) as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == before
+
+
+def _chunked(hook: Hook, body: bytes) -> TestResponse:
+    """A body with no Content-Length, as a chunked upload reaches the app from gunicorn."""
+    return hook.client.post("/api/v1/articles", input_stream=io.BytesIO(body),
+                            headers={"Authorization": f"Bearer {hook.key}",
+                                     "Content-Type": "application/json",
+                                     "Transfer-Encoding": "chunked"},
+                            environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_a_chunked_body_over_the_cap_is_413_not_bad_json(hook: Hook) -> None:
+    big = _chunked(hook, b"[" + b" " * MAX_BODY_BYTES + b"]")
+    assert big.status_code == 413, big.get_data(as_text=True)
+    assert big.get_json()["error"]["code"] == 413
+    exactly = _chunked(hook, json.dumps(NEW_ARTICLE).encode().ljust(MAX_BODY_BYTES))
+    assert exactly.status_code == 201, exactly.get_data(as_text=True)
