@@ -44,6 +44,10 @@ class Settings:
     trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
+    # --- #13 WordPress credentials: USER:APPLICATION_PASSWORD for every wordpress source, or a
+    # file of "SITE_URL USER:PASSWORD" lines; secrets, so never in repr, logs or errors
+    wordpress_auth: str = field(default="", repr=False)
+    wordpress_auth_file: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -129,6 +133,9 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "secret_key": (str, "a string"),
     "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
+    # --- #13 WordPress credentials
+    "wordpress_auth": (str, "USER:APPLICATION_PASSWORD"),
+    "wordpress_auth_file": (str, "a file of SITE_URL USER:PASSWORD lines"),
 }
 
 
