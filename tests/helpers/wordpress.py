@@ -165,7 +165,8 @@ class WordPressStack:
         port = site.url.split("/")[2].rsplit(":", 1)[1]
         with (self.root / f"php-{port}.log").open("wb") as log:
             self.processes.append(subprocess.Popen(
-                ["php", "-S", f"127.0.0.1:{port}", "-t", str(self.docroot), "router.php"],
+                ["php", "-d", "opcache.enable_cli=1", "-S", f"127.0.0.1:{port}", "-t",
+                 str(self.docroot), "router.php"],
                 cwd=self.docroot, env=self.env(site), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True))
 

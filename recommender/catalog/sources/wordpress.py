@@ -177,6 +177,19 @@ def _refused(exc: SourceError, credentials: Credentials | None) -> SourceError:
                        status=exc.status)
 
 
+def check_credentials(api: str, credentials: Credentials, timeout: float) -> None:
+    """Ask who we are before anything else: a refused password fails the sync with a message
+    naming the setting (WordPress would otherwise answer the list with a vaguer 400)."""
+    url = endpoint(api, "wp/v2/users/me", {"_fields": "id"})
+    try:
+        fetch(url, timeout=timeout, accept="application/json",
+              headers={"Authorization": credentials.header()})
+    except SourceError as exc:
+        if exc.status in (400, 401, 403):
+            raise _refused(exc, credentials) from None
+        raise SourceError(exc.url, exc.reason, status=exc.status) from None
+
+
 def _walk(api: str, since: datetime | None, credentials: Credentials | None, timeout: float,
           fields: str = "") -> list[tuple[str, Any]]:
     """(url, JSON) of every page; any failed page fails the whole sync."""
@@ -231,6 +244,8 @@ def fetch_wordpress(site: str, *, since: datetime | None = None, timeout: float 
         posts = _posts([(site, parse_json(fetch(site, timeout=timeout)))])
     else:
         api = discover_api(site, timeout)
+        if credentials is not None:
+            check_credentials(api, credentials, timeout)
         posts = _posts(_walk(api, since, credentials, timeout))
         if since is not None:  # ids and links only: cheap, and complete
             out.listed = _listed(_posts(_walk(api, None, credentials, timeout, "id,link,status")))
