@@ -22,6 +22,7 @@ DEK_LIMIT = 300
 _EMAIL_NAME = re.compile(r"^\S+@\S+\s+\((?P<name>[^()]+)\)$")
 _SENTENCE = re.compile(r"^(.+?[.!?][\"'”’)]*)(?:\s|$)")
 # feedparser flags these as "bozo" although the document parsed completely.
+_HTML = re.compile(rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
 _PROTECTED_EXCERPT = "There is no excerpt because this is a protected post."
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
@@ -115,6 +116,9 @@ def fetch_feed(location: str, *, since: datetime | None = None,
     """All entries of one feed; with ``since``, entries last changed before it are left out."""
     response = fetch(location, timeout=timeout,
                      accept="application/rss+xml, application/atom+xml, application/xml;q=0.9")
+    if _HTML.match(response.body[:1000]):
+        raise SourceError(location, "not an RSS or Atom document: the server sent an HTML page "
+                                    "(a WordPress site's feed is at /feed/)")
     parsed = parse_feed(location, response.body)
     language = str(parsed.feed.get("language") or "").split("-")[0]
     out = Fetched()
