@@ -82,7 +82,8 @@ def find_article(session: Session, *, external_id: str | None = None, url: str |
 
 def _teaser(target: Article, position: int, score: float, fallback: bool, pinned: bool) -> Teaser:
     minutes = read_minutes(target.word_count)
-    return Teaser(id=target.external_id, url=target.url, title=target.title, dek=target.dek,
+    return Teaser(id=target.external_id, url=target.canonical_url or target.url,  # as published
+                  title=target.title, dek=target.dek,
                   image=target.image, section=target.section, authors=tuple(target.authors or ()),
                   published_at=target.published_at, read_minutes=minutes,
                   read_label=read_label(minutes), position=position, score=round(score, 4),
@@ -131,6 +132,7 @@ def related_for(session: Session, article: Article, k: int, *,
                            (pinned_articles[target_id], 0.0, False, True))
     teasers = tuple(_teaser(art, i, score, fallback, pinned)
                     for i, (art, score, fallback, pinned) in enumerate(ordered[:k], start=1))
-    return RelatedList(article_id=article.external_id, article_url=article.url,
+    return RelatedList(article_id=article.external_id,
+                       article_url=article.canonical_url or article.url,
                        article_title=article.title, build_id=build_id, items=teasers)
 

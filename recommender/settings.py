@@ -52,6 +52,10 @@ class Settings:
     # /metrics: a bearer token and/or the client networks (CIDR) allowed; both empty = open
     metrics_token: str = ""
     metrics_networks: tuple[str, ...] = ()
+    # --- #13 WordPress credentials: USER:APPLICATION_PASSWORD for every wordpress source, or a
+    # file of "SITE_URL USER:PASSWORD" lines; secrets, so never in repr, logs or errors
+    wordpress_auth: str = field(default="", repr=False)
+    wordpress_auth_file: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -146,6 +150,9 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "demo_site": (_bool, "true or false"),
     "metrics_token": (str, "a string (the bearer token Prometheus sends)"),
     "metrics_networks": (_networks, "a comma-separated list of networks like 10.0.0.0/8 or ::1"),
+    # --- #13 WordPress credentials
+    "wordpress_auth": (str, "USER:APPLICATION_PASSWORD"),
+    "wordpress_auth_file": (str, "a file of SITE_URL USER:PASSWORD lines"),
 }
 
 

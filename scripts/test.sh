@@ -7,6 +7,10 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 # tests/test_browser.py drives Debian's Chromium (never a downloaded browser); without it, it skips.
 if [ "$(id -u)" = 0 ]; then
   command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+  # the importer tests start a real WordPress (tests/helpers/wordpress.py) from Debian's packages
+  [ -f /usr/share/wordpress/wp-settings.php ] && command -v php >/dev/null || (apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wordpress php-cli \
+    php-mysql php-xml php-mbstring php-curl mariadb-server)
 fi
 echo "==> ruff"
 .venv/bin/ruff check .

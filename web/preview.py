@@ -74,7 +74,8 @@ def _k(data: dict[str, Any]) -> int:
 def _item(position: int, item: Explained, refs: dict[int, Any]) -> dict[str, Any]:
     article = refs.get(item.article_id)
     return {"position": position, "id": article.external_id if article else "",
-            "url": article.url if article else "", "title": article.title if article else "",
+            "url": (article.canonical_url or article.url) if article else "",
+            "title": article.title if article else "",
             "score": item.score, "signals": item.signals, "pinned": item.pinned,
             "fallback": item.fallback, "note": item.note}
 

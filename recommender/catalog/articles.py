@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recommender.catalog import text as textutil
-from recommender.catalog.urls import InvalidURL, normalize_url
+from recommender.catalog.urls import InvalidURL, as_published, normalize_url
 from recommender.storage.schema import STATUSES, utcnow
 
 MAX_BODY_CHARS = 1_000_000
@@ -65,6 +65,8 @@ class ArticleInput:
     # False when the record had no published_at and "now" was filled in: re-sending it must not
     # move an already-live article's date (or every repeat would be an update).
     dated: bool = True
+    # the link exactly as the source published it (trailing slash kept); ``url`` is for matching
+    canonical_url: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -167,4 +169,5 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         updated_at=parse_datetime(record.get("updated_at"), "updated_at"),
         image=image,
         dated=dated,
+        canonical_url=as_published(record.get("url"), url),
     )

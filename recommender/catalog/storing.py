@@ -1,4 +1,4 @@
-"""Storing validated articles: upsert by CMS id, and the URLs another stored article already uses.
+"""Storing validated articles: upsert by (site, CMS id), and the URLs another stored article already uses.
 
 A re-sent article must update the stored one in place (same internal id, so its lists and curation
 survive) and an unchanged one must not be touched, so re-importing is idempotent everywhere; the
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from recommender.catalog import text as textutil
 from recommender.catalog.articles import ArticleInput
-from recommender.storage.schema import Article
+from recommender.storage.schema import Article, site_of
 
 
 @dataclass
@@ -45,6 +45,7 @@ def _apply(article: Article, item: ArticleInput) -> bool:
         "content_type": item.content_type, "language": item.language, "status": item.status,
         "published_at": published_at, "updated_at": item.updated_at, "image": item.image,
         "word_count": textutil.word_count(item.body), "content_hash": item.content_hash,
+        "canonical_url": item.canonical_url,
     }
     changed = False
     for name, value in values.items():
@@ -54,23 +55,70 @@ def _apply(article: Article, item: ArticleInput) -> bool:
     return changed
 
 
-def upsert_articles(session: Session, items: Iterable[ArticleInput]) -> UpsertResult:
-    """Insert new articles and update changed ones in place, keyed by CMS id (no commit)."""
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), 500):
+        yield values[start:start + 500]
+
+
+def stored_by_key(session: Session, items: list[ArticleInput]) -> dict[tuple[str, str], Article]:
+    """The stored articles of ``items``, keyed by (site, source id): the identity of an article."""
+    wanted = {(site_of(i.url), i.external_id) for i in items}
+    found: dict[tuple[str, str], Article] = {}
+    for chunk in _chunks(sorted({source_id for _, source_id in wanted})):
+        for article in session.scalars(select(Article).where(Article.source_id.in_(chunk))):
+            if (article.site, article.source_id) in wanted:
+                found[(article.site, article.source_id)] = article
+    return found
+
+
+def _stored_by_url(session: Session, urls: list[str]) -> dict[str, Article]:
+    found: dict[str, Article] = {}
+    for chunk in _chunks(urls):
+        found.update((a.url, a) for a in session.scalars(select(Article).where(Article.url.in_(chunk))))
+    return found
+
+
+def _public_ids(session: Session, items: list[ArticleInput]) -> dict[tuple[str, str], str]:
+    """The public id of each new article: its source's id, qualified by its site (``wp-12@host``)
+    only when another site's article already has that id, so existing ids never change."""
+    taken: set[str] = set()
+    for chunk in _chunks(sorted({i.external_id for i in items})):
+        taken.update(session.scalars(select(Article.external_id).where(Article.external_id.in_(chunk))))
+    out: dict[tuple[str, str], str] = {}
+    for item in items:
+        key = (site_of(item.url), item.external_id)
+        public = item.external_id if item.external_id not in taken else f"{item.external_id}@{key[0]}"
+        taken.add(public)
+        out[key] = public[:255]
+    return out
+
+
+def upsert_articles(session: Session, items: Iterable[ArticleInput], *,
+                    match_url: bool = False) -> UpsertResult:
+    """Insert new articles and update changed ones in place, keyed by (site, source id); with
+    ``match_url`` (syncs) an article already stored under the same URL is the same article,
+    whichever source id it came with (a feed's guid, then the sitemap's URL). No commit."""
     batch = list(items)
     result = UpsertResult()
-    existing: dict[str, Article] = {}
-    ids = [i.external_id for i in batch]
-    for start in range(0, len(ids), 500):
-        rows = session.scalars(select(Article).where(Article.external_id.in_(ids[start:start + 500])))
-        existing.update({a.external_id: a for a in rows})
+    existing = stored_by_key(session, batch)
+    if match_url:
+        by_url = _stored_by_url(session, [i.url for i in batch
+                                          if (site_of(i.url), i.external_id) not in existing])
+        for item in batch:
+            key = (site_of(item.url), item.external_id)
+            if key not in existing and item.url in by_url:
+                existing[key] = by_url[item.url]
+    fresh = [i for i in batch if (site_of(i.url), i.external_id) not in existing]
+    public = _public_ids(session, fresh)
     new_articles: list[Article] = []
     for item in batch:
-        article = existing.get(item.external_id)
+        key = (site_of(item.url), item.external_id)
+        article = existing.get(key)
         if article is None:
-            article = Article(external_id=item.external_id)
+            article = Article(external_id=public[key], site=key[0], source_id=item.external_id)
             _apply(article, item)
             session.add(article)
-            existing[item.external_id] = article
+            existing[key] = article
             new_articles.append(article)
         elif _apply(article, item):
             result.updated.append(article.id)
@@ -82,15 +130,8 @@ def upsert_articles(session: Session, items: Iterable[ArticleInput]) -> UpsertRe
 
 
 def find_url_conflicts(session: Session, items: list[ArticleInput]) -> dict[str, str]:
-    """URLs in ``items`` already stored under another CMS id: {external_id: other id}."""
-    urls = {i.url: i.external_id for i in items}
-    conflicts: dict[str, str] = {}
-    keys = list(urls)
-    for start in range(0, len(keys), 500):
-        rows = session.execute(
-            select(Article.url, Article.external_id).where(Article.url.in_(keys[start:start + 500]))
-        )
-        for url, other in rows:
-            if urls[url] != other:
-                conflicts[urls[url]] = other
-    return conflicts
+    """URLs in ``items`` already stored for another article: {url: that article's public id}."""
+    source_of = {i.url: i.external_id for i in items}
+    return {url: article.external_id
+            for url, article in _stored_by_url(session, list(source_of)).items()
+            if article.source_id != source_of[url]}

@@ -97,3 +97,31 @@ def content_hash(title: str, dek: str, body: str) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\x1f")
     return digest.hexdigest()
+
+
+# --- #13 teasers that read well: shortcodes, "read more" tails and one- or two-sentence deks
+DEK_LIMIT = 300
+_SHORTCODE = re.compile(r"\[/?[a-zA-Z][\w-]*(?:\s[^\]]*)?\]")
+_CAPTION = re.compile(r"\[caption[^\]]*\].*?\[/caption\]", re.DOTALL | re.IGNORECASE)
+_READ_MORE = re.compile(r"\s*(?:\[(?:…|\.\.\.|&hellip;)\]|…|\.\.\.)?\s*(?:(?:Continue reading|Read more)"
+                        r"\b.*)?$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")
+
+
+def strip_shortcodes(value: str) -> str:
+    """WordPress shortcodes a plugin or theme left unrendered (``[vc_row]``, ``[caption]…``)."""
+    return _SHORTCODE.sub(" ", _CAPTION.sub(" ", value))
+
+
+def dek(value: str | None, limit: int = DEK_LIMIT) -> str:
+    """A clean one- or two-sentence summary of an excerpt: markup, shortcodes, "[…]" and
+    "Continue reading" tails removed, never cut mid-sentence (a single over-long sentence is cut
+    at a word and marked with "…")."""
+    text = _READ_MORE.sub("", clean_line(strip_shortcodes(to_text(value))))
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    whole = [end for end in ends[:2] if end <= limit]
+    if whole:
+        return text[:whole[-1]]
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

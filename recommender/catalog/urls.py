@@ -52,3 +52,21 @@ def normalize_url(url: str) -> str:
              if not _is_tracking(k)]
     query.sort()
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def as_published(raw: object, url: str) -> str | None:
+    """The link as the site published it when it differs from the normalised ``url`` only in ways
+    that do not change the page (trailing slash, host case, parameter order); None otherwise.
+
+    Normalising is for matching: a link to ``/post`` when WordPress publishes ``/post/`` costs the
+    reader a redirect, so readers get this form. Tracking parameters are never kept."""
+    text = str(raw or "").strip().split("#", 1)[0]
+    if not text or text == url or len(text) > MAX_URL_LENGTH:
+        return None
+    try:
+        if normalize_url(text) != url:
+            return None
+    except InvalidURL:
+        return None
+    query = parse_qsl(urlsplit(text).query, keep_blank_values=True)
+    return None if any(_is_tracking(name) for name, _ in query) else text

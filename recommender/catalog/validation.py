@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from recommender.catalog.articles import ArticleInput, InvalidArticle, parse_article
 from recommender.catalog.storing import find_url_conflicts
-from recommender.storage.schema import utcnow
+from recommender.storage.schema import site_of, utcnow
 
 Where = TypeVar("Where")
 Kind = Literal["invalid", "duplicate", "taken"]
@@ -136,41 +136,45 @@ def check_record(record: Any, now: datetime,
 
 def validate_batch(session: Session, records: Iterable[tuple[Where, Any]], *,
                    now: datetime | None = None,
-                   every_field: bool = False) -> tuple[list[ArticleInput], list[Problem[Where]]]:
+                   every_field: bool = False, check_taken: bool = True,
+                   ) -> tuple[list[ArticleInput], list[Problem[Where]]]:
     """Every (where, record) checked: (the articles to store, the problems in record order).
 
     A record whose id or URL came earlier in the batch is a duplicate (the id is checked first,
     and only the first copy counts, so a refused record reserves nothing); an article whose URL
     another stored article (another CMS id) already has is refused too. Neither is stored. Reads
     the database (no writes), so a caller that must not lose a URL meanwhile validates under its
-    writer lock.
+    writer lock. Ids are compared per site (the host of the URL): two sites may both have a "12".
+    Syncs pass ``check_taken=False``: there a stored article with the same URL is the same article
+    (a feed's entry seen again in the sitemap), which ``upsert_articles(match_url=True)`` updates.
     """
     moment = now or utcnow()
     items: list[ArticleInput] = []
     placed: list[tuple[int, Problem[Where]]] = []  # (position in the batch, problem)
     position_of: dict[str, int] = {}
-    where_of_id: dict[str, Where] = {}
+    where_of_id: dict[tuple[str, str], Where] = {}
     where_of_url: dict[str, Where] = {}
     for position, (where, record) in enumerate(records):
         item, found = check_record(record, moment, every_field)
         placed.extend((position, Problem(where, name, message)) for name, message in found)
         if item is None:
             continue
-        if item.external_id in where_of_id:
+        key = (site_of(item.url), item.external_id)
+        if key in where_of_id:
             placed.append((position, Problem(where, "id", f"duplicate id {item.external_id!r}",
-                                             "duplicate", where_of_id[item.external_id], item)))
+                                             "duplicate", where_of_id[key], item)))
         elif item.url in where_of_url:
             placed.append((position, Problem(where, "url", "duplicate url", "duplicate",
                                              where_of_url[item.url], item)))
         else:
-            where_of_id[item.external_id] = where_of_url[item.url] = where
-            position_of[item.external_id] = position
+            where_of_id[key] = where_of_url[item.url] = where
+            position_of[item.url] = position
             items.append(item)
-    conflicts = find_url_conflicts(session, items)
-    for item in (i for i in items if i.external_id in conflicts):
-        placed.append((position_of[item.external_id],
-                       Problem(where_of_id[item.external_id], "url",
-                               f"already used by article {conflicts[item.external_id]!r}",
+    conflicts = find_url_conflicts(session, items) if check_taken else {}
+    for item in (i for i in items if i.url in conflicts):
+        placed.append((position_of[item.url],
+                       Problem(where_of_url[item.url], "url",
+                               f"already used by article {conflicts[item.url]!r}",
                                "taken", item=item)))
     placed.sort(key=lambda entry: entry[0])
-    return [i for i in items if i.external_id not in conflicts], [p for _, p in placed]
+    return [i for i in items if i.url not in conflicts], [p for _, p in placed]

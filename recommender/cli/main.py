@@ -52,6 +52,10 @@ def _source_options(args: argparse.Namespace) -> tuple[list[str], datetime | Non
         from recommender.catalog.sources import parse_spec
 
         parse_spec(spec)
+    if getattr(args, "withdraw_missing", False) and all(
+            s.startswith(("rss:", "atom:")) for s in sources):
+        raise ValueError("--withdraw-missing needs a wordpress or sitemap source "
+                         "(a feed lists only its latest entries)")
     since = getattr(args, "since", None)
     try:
         return sources, datetime.fromisoformat(since) if since else None
@@ -92,12 +96,18 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"skipped: {err}", file=sys.stderr)
             for key, value in report.summary().items():
                 totals[key] = totals.get(key, 0) + value
-        for spec in sources:
-            from recommender.catalog.sources import SourceError, sync_source
+        if sources:
+            from recommender.catalog.sources import SourceError, SyncRun, sync_source
+            from recommender.catalog.sources.auth import CredentialStore
 
+            run = SyncRun()  # withdrawal is decided per site over all the --source specs
+        for spec in sources:
             try:
-                synced = sync_source(session, spec, since=since,
-                                     withdraw_missing=args.withdraw_missing)
+                synced = sync_source(session, spec, since=since, run=run,
+                                     withdraw_missing=args.withdraw_missing
+                                     and not spec.startswith(("rss:", "atom:")),
+                                     credentials=CredentialStore.load(
+                                         settings.wordpress_auth, settings.wordpress_auth_file))
             except SourceError as exc:
                 session.rollback()
                 _error(f"{exc}; nothing imported")
@@ -106,10 +116,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 session.rollback()
                 _error(str(exc))
                 return exits.USAGE
+            for note in synced.notes:
+                print(f"note: {note}", file=sys.stderr)
             for where, reason in synced.skipped:
                 print(f"skipped: {where}: {reason}", file=sys.stderr)
             for key, value in synced.summary().items():
                 totals[key] = totals.get(key, 0) + value
+        if sources and args.withdraw_missing:
+            totals["withdrawn"] = len(run.withdraw(session))
         session.commit()
     totals["seconds"] = round(time.perf_counter() - started, 2)  # type: ignore[assignment]
     print(json.dumps(totals))

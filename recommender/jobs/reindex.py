@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,9 @@ from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.locks import file_lock
 from recommender.storage.schema import Article, IndexBuild, utcnow
+
+if TYPE_CHECKING:
+    from recommender.catalog.sources.auth import CredentialStore
 
 SYNC_OVERLAP = timedelta(hours=1)
 REBUILD_SHARE = 0.05
@@ -62,26 +65,42 @@ def _last_success(session: Session) -> Any:
 
 
 def sync_sources(session: Session, sources: Sequence[str], *, full: bool, summary: Summary,
-                 commit: bool = True) -> None:
-    """Each source all-or-nothing, committed on its own: one failing feed loses nothing else."""
-    from recommender.catalog.sources import sync_source
+                 commit: bool = True, credentials: CredentialStore | None = None) -> None:
+    """Each source all-or-nothing, committed on its own: one failing feed loses nothing else.
+
+    Then what no source of a site lists any more is withdrawn, on plain runs too: WordPress and
+    sitemap listings are complete even when only changed posts are fetched."""
+    from recommender.catalog.sources import SyncRun, sync_source
 
     last = None if full else _last_success(session)
     since = last - SYNC_OVERLAP if last is not None else None
+    run = SyncRun()
     for spec in sources:
         log.info("syncing %s%s", spec, f" (changes since {since:%Y-%m-%d %H:%M})" if since else "")
-        withdraw = full and not spec.startswith(("rss:", "atom:"))
-        report = sync_source(session, spec, since=since, withdraw_missing=withdraw)
+        report = sync_source(session, spec, since=since, credentials=credentials, run=run)
         if commit:
             session.commit()
         counts = report.summary()
         summary.seen += counts["seen"]
         summary.added += counts["added"]
         summary.updated += counts["updated"]
-        summary.withdrawn += counts["withdrawn"]
         summary.skipped += counts["skipped"]
+        for note in report.notes:
+            log.info("%s", note)
         for where, reason in report.skipped:
             log.warning("skipped %s: %s", where, reason)
+    withdrawn = run.withdraw(session)
+    summary.withdrawn += len(withdrawn)
+    if withdrawn:
+        log.info("withdrawn (no source of their site lists them): %s", ", ".join(withdrawn[:50]))
+    if commit:
+        session.commit()
+
+
+def _credentials(settings: Settings) -> CredentialStore:
+    from recommender.catalog.sources.auth import CredentialStore
+
+    return CredentialStore.load(settings.wordpress_auth, settings.wordpress_auth_file or None)
 
 
 def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Encoder, *,
@@ -99,7 +118,8 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                 _dry_run(session, encoder, sources or (), summary)
                 session.rollback()
             else:
-                sync_sources(session, sources or (), full=full, summary=summary)
+                sync_sources(session, sources or (), full=full, summary=summary,
+                             credentials=_credentials(settings))
         if dry_run:
             summary.mode = "dry-run"
         else:

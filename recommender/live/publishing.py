@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from recommender.catalog import validation
 from recommender.catalog.articles import ArticleInput, InvalidArticle
-from recommender.catalog.storing import upsert_articles
+from recommender.catalog.storing import stored_by_key, upsert_articles
 from recommender.live.recommender import Recommender
-from recommender.storage.schema import Article, AuditEntry
+from recommender.storage.schema import Article, AuditEntry, site_of
 
 MAX_ARTICLES = 500
 
@@ -133,8 +133,8 @@ def publish(session: Session, recommender: Recommender, payload: Any,
         with recommender.writing(session):  # validated under the lock: no URL can be taken meanwhile
             items = validate(session, records)
             result = upsert_articles(session, items)
-            stored = {a.external_id: a for a in session.scalars(
-                select(Article).where(Article.external_id.in_([i.external_id for i in items])))}
+            by_key = stored_by_key(session, items)  # (site, source id): the article's identity
+            stored = {i.external_id: by_key[(site_of(i.url), i.external_id)] for i in items}
             actions = {**dict.fromkeys(result.added, "added"),
                        **dict.fromkeys(result.updated, "updated")}
             for item in items:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     JSON,
@@ -58,6 +59,19 @@ def live_at(status: str, published_at: datetime | None, now: datetime) -> bool:
     return status in LIVE_STATUSES and published_at is not None and published_at <= now
 
 
+def site_of(url: str) -> str:
+    """The site an article belongs to: the host[:port] of its (normalised, lowercase) URL."""
+    return urlsplit(url or "").netloc.lower()
+
+
+def _site_of_row(context: Any) -> str:
+    return site_of(str(context.get_current_parameters().get("url") or ""))
+
+
+def _source_id_of_row(context: Any) -> str:
+    return str(context.get_current_parameters().get("external_id") or "")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC (SQLite has no time zones), always returned timezone-aware."""
 
@@ -90,6 +104,7 @@ class Article(Base):
         ),
         Index("ix_articles_status_published_at", "status", "published_at"),
         Index("ix_articles_section_published_at", "section", "published_at"),
+        UniqueConstraint("site", "source_id", name="uq_articles_site_source_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -112,6 +127,10 @@ class Article(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     # indexed: "what changed since the build" is asked by every live preview and nightly run
     modified: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # --- #13 site identity: an article is (site, source_id); external_id stays the public id
+    site: Mapped[str] = mapped_column(String(255), default=_site_of_row, index=True)
+    source_id: Mapped[str] = mapped_column(String(255), default=_source_id_of_row)
+    canonical_url: Mapped[str | None] = mapped_column(String(2048))  # as published, for links
 
     def is_live(self, now: datetime | None = None) -> bool:
         """Readers may see it now (see :func:`live_at`, the one definition)."""

@@ -31,8 +31,11 @@ def test_deleted_post_is_withdrawn_only_for_its_site(session: Session, site: Fak
     assert stored(session, "wp-103x").status == "published"
     again = sync_source(session, f"wordpress:{site.url('')}", withdraw_missing=True)
     assert again.withdrawn == []
-    with pytest.raises(ValueError, match="full"):
-        sync_source(session, f"wordpress:{site.url('')}", withdraw_missing=True, since=datetime.now(UTC))
+    # an incremental sync still sees the complete list of posts, so it withdraws too
+    site.posts.pop(0)
+    recent = sync_source(session, f"wordpress:{site.url('')}", withdraw_missing=True,
+                         since=datetime.now(UTC))
+    assert recent.withdrawn == ["wp-101"]
     site.posts.clear()  # an empty answer is more likely a broken site than a deleted archive
     with pytest.raises(SourceError, match="refusing to withdraw"):
         sync_source(session, f"wordpress:{site.url('')}", withdraw_missing=True)
@@ -66,7 +69,7 @@ def test_an_undated_entry_keeps_its_first_import_date(sqlite_session: Session, t
     assert stored(sqlite_session, "https://mag.example/undated").published_at == first is not None
 
 
-def test_duplicates_and_taken_urls_are_skipped_and_listed(sqlite_session: Session,
+def test_duplicates_are_skipped_and_a_stored_url_is_the_same_article(sqlite_session: Session,
                                                           tmp_path: Path) -> None:
     upsert_articles(sqlite_session, [parse_article(
         {"id": "stored", "url": "https://mag.example/taken", "title": "Stored"})])
@@ -79,12 +82,13 @@ def test_duplicates_and_taken_urls_are_skipped_and_listed(sqlite_session: Sessio
         "</item>"
         for title, guid, link in entries) + "</channel></rss>")
     report = sync_source(sqlite_session, f"rss:{path}")
-    assert (report.seen, len(report.added)) == (5, 1)
-    assert report.skipped == [  # a URL taken by a stored article is listed last, under that URL
+    assert (report.seen, len(report.added), len(report.updated)) == (5, 1, 1)
+    assert report.skipped == [
         (f"{path} entry 2", f"duplicate id 'tag:mag.example,2025:one' (first at {path} entry 1)"),
         (f"{path} entry 3", f"duplicate url https://mag.example/1 (first at {path} entry 1)"),
-        (f"{path} entry 5", "title: required (non-empty text)"),
-        ("https://mag.example/taken", "url: already used by article 'stored'")]
+        (f"{path} entry 5", "title: required (non-empty text)")]
+    # the feed's entry for a stored URL is that article (seen again), keeping its public id
+    assert stored(sqlite_session, "stored").title == "Taken"
 
 
 def test_bad_specs_are_value_errors(sqlite_session: Session) -> None:

@@ -66,7 +66,7 @@ def test_urls_under_another_id_are_conflicts(session: Session) -> None:
     batch = [_item(1, title="Same article, same URL"),
              _item(7, url="https://mag.example/2"),
              _item(8)]
-    assert find_url_conflicts(session, batch) == {"a7": "a2"}
+    assert find_url_conflicts(session, batch) == {"https://mag.example/2": "a2"}
     assert find_url_conflicts(session, []) == {}
 
 
@@ -74,6 +74,7 @@ def test_large_batches_are_read_in_chunks(session: Session) -> None:
     upsert_articles(session, [_item(n) for n in range(1200)])
     session.commit()
     moved = [_item(5000 + n, url=f"https://mag.example/{n}") for n in range(0, 1200, 100)]
-    assert find_url_conflicts(session, moved) == {f"a{5000 + n}": f"a{n}" for n in range(0, 1200, 100)}
+    assert find_url_conflicts(session, moved) == {f"https://mag.example/{n}": f"a{n}"
+                                                  for n in range(0, 1200, 100)}
     result = upsert_articles(session, [_item(n) for n in range(1200)])
     assert len(result.unchanged) == 1200

@@ -22,18 +22,26 @@ DEK_LIMIT = 300
 _EMAIL_NAME = re.compile(r"^\S+@\S+\s+\((?P<name>[^()]+)\)$")
 _SENTENCE = re.compile(r"^(.+?[.!?][\"'”’)]*)(?:\s|$)")
 # feedparser flags these as "bozo" although the document parsed completely.
+_HTML = re.compile(rb"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
+_PROTECTED_EXCERPT = "There is no excerpt because this is a protected post."
 _HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 def short_dek(value: str | None) -> str:
-    """The first sentence of a summary, or its first 300 characters cut at a word."""
-    text = textutil.clean_line(value)
+    """The first sentence of a summary, or its first 300 characters cut at a word; shortcodes,
+    "[…]" and "Continue reading" tails never reach it."""
+    text = textutil.dek(value, limit=100_000)
     match = _SENTENCE.match(text)
     if match and len(match.group(1)) <= DEK_LIMIT:
         return match.group(1)
     if len(text) <= DEK_LIMIT:
         return text
     return text[:DEK_LIMIT].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _protected(summary: str, body: str) -> bool:
+    """WordPress's feed of a password-protected post: the password form, or its stock excerpt."""
+    return "post-password-form" in body or _PROTECTED_EXCERPT in summary
 
 
 def _datetime(parsed: time.struct_time | None) -> str | None:
@@ -72,12 +80,14 @@ def entry_to_record(entry: Any, language: str = "") -> dict[str, Any]:
     authors = _authors(entry)
     published = _datetime(entry.get("published_parsed"))
     updated = _datetime(dict.get(entry, "updated_parsed"))  # not feedparser's deprecated fallback
+    body = contents[0].get("value") if contents else summary
     return {
+        "status": "unpublished" if _protected(summary, body or "") else "published",
         "id": entry.get("id") or entry.get("link"),
         "url": entry.get("link"),
         "title": entry.get("title"),
         "dek": short_dek(summary),
-        "body": contents[0].get("value") if contents else summary,
+        "body": textutil.strip_shortcodes(body or ""),
         "authors": authors,
         "tags": [t.get("term") for t in entry.get("tags") or [] if t.get("term")],
         "language": language,
@@ -106,6 +116,9 @@ def fetch_feed(location: str, *, since: datetime | None = None,
     """All entries of one feed; with ``since``, entries last changed before it are left out."""
     response = fetch(location, timeout=timeout,
                      accept="application/rss+xml, application/atom+xml, application/xml;q=0.9")
+    if _HTML.match(response.body[:1000]):
+        raise SourceError(location, "not an RSS or Atom document: the server sent an HTML page "
+                                    "(a WordPress site's feed is at /feed/)")
     parsed = parse_feed(location, response.body)
     language = str(parsed.feed.get("language") or "").split("-")[0]
     out = Fetched()

@@ -62,9 +62,12 @@ class Fetched:
     records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (where, record)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
     not_modified: int = 0
-    # For withdraw_missing: stored ids with this prefix (and on these hosts, if any) belong here.
-    id_prefix: str = ""
+    # The sites (hosts) this source speaks for, and, when ``complete``, every source id and
+    # normalised URL it lists right now (unchanged ones too): what withdrawal is decided from.
     hosts: set[str] = field(default_factory=set)
+    complete: bool = False
+    listed: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)  # said once per sync (e.g. "unauthenticated")
 
 
 def is_remote(location: str) -> bool:
@@ -109,11 +112,15 @@ def _headers(message: Message) -> dict[str, str]:
     return {k.lower(): v for k, v in message.items()}
 
 
-def fetch(location: str, *, timeout: float = DEFAULT_TIMEOUT, accept: str = "*/*") -> Response:
-    """GET a URL (or read a local file); raise SourceError on any failure or non-2xx status."""
+def fetch(location: str, *, timeout: float = DEFAULT_TIMEOUT, accept: str = "*/*",
+          headers: dict[str, str] | None = None) -> Response:
+    """GET a URL (or read a local file); raise SourceError on any failure or non-2xx status.
+
+    ``headers`` (an Authorization header) are sent as given and never appear in an error."""
     if not is_remote(location):
         return _read_file(location)
-    request = urllib.request.Request(location, headers={"User-Agent": USER_AGENT, "Accept": accept})
+    request = urllib.request.Request(location, headers={"User-Agent": USER_AGENT, "Accept": accept,
+                                                        **(headers or {})})
     deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:

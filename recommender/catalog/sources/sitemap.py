@@ -4,16 +4,25 @@ Sites without a feed or an API still publish a sitemap for search engines. Metad
 what the page declares for them (JSON-LD NewsArticle, then Open Graph, then trafilatura's
 heuristics), the body from trafilatura's main-text extraction; the id is the canonical URL, and
 ``lastmod`` lets an incremental sync skip pages that have not changed.
+
+Only articles are imported. A sitemap index also lists category, tag and author archives and
+static pages; those child sitemaps are recognised by the subtype in their name (WordPress core's
+``wp-sitemap-taxonomies-category-1.xml``, Yoast's ``page-sitemap.xml``…) and not read, and a page
+that declares itself something else (``og:type`` other than article, a JSON-LD WebPage without an
+Article, WordPress's archive/page body classes, the front page) is skipped with the reason.
+Password-protected and ``noindex`` pages are not public and are skipped the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
 
 import trafilatura
@@ -33,6 +42,14 @@ _ARTICLE_TYPES = {"Article": "news", "NewsArticle": "news", "ReportageNewsArticl
                   "BlogPosting": "news", "AnalysisNewsArticle": "analysis",
                   "OpinionNewsArticle": "opinion", "ReviewNewsArticle": "review", "Review": "review"}
 _GONE = (404, 410)
+# child sitemaps of things that are not articles: WordPress core, Yoast, Rank Math, plain permalinks
+_NOT_ARTICLES = re.compile(r"(taxonom|categor|post_tag|[-_/=]tags?\b|author|users|-page-|"
+                           r"/page-sitemap|sitemap-subtype=page|[-_/=]pages?[-_.]sitemap)",
+                           re.IGNORECASE)
+_NON_ARTICLE_CLASSES = {"archive", "home", "blog", "page", "search", "author", "category", "tag",
+                        "error404", "attachment"}
+_NON_ARTICLE_LD = {"WebPage", "CollectionPage", "ProfilePage", "AboutPage", "ContactPage",
+                   "SearchResultsPage", "WebSite", "Person", "Organization"}
 
 
 def _lastmod(text: str | None) -> datetime | None:
@@ -70,6 +87,8 @@ class _HeadParser(HTMLParser):
         self.canonical = ""
         self.language = ""
         self.json_ld: list[str] = []
+        self.body_classes: set[str] = set()
+        self.protected = False
         self._in_ld = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -80,6 +99,10 @@ class _HeadParser(HTMLParser):
             self.canonical = a.get("href", "")
         elif tag == "html":
             self.language = a.get("lang", "").split("-")[0]
+        elif tag == "body":
+            self.body_classes = set(a.get("class", "").split())
+        if "post-password-form" in a.get("class", "").split():
+            self.protected = True
         self._in_ld = tag == "script" and a.get("type", "").lower() == "application/ld+json"
 
     def handle_endtag(self, tag: str) -> None:
@@ -130,11 +153,49 @@ def _main_text(html: str, location: str, title: Any) -> str:
     return "\n\n".join(lines)
 
 
-def page_to_record(location: str, html: str, lastmod: datetime | None = None) -> dict[str, Any]:
-    """One article page as a plain record: JSON-LD first, then Open Graph, then trafilatura."""
+def _ld_types(blocks: list[str]) -> set[str]:
+    types: set[str] = set()
+    for block in blocks:
+        with contextlib.suppress(ValueError):
+            data = json.loads(block)
+            nodes = data if isinstance(data, list) else [data]
+            nodes += [n for d in list(nodes) if isinstance(d, dict) for n in d.get("@graph") or []]
+            for node in (n for n in nodes if isinstance(n, dict)):
+                found = node.get("@type")
+                types.update(str(t) for t in (found if isinstance(found, list) else [found]) if t)
+    return types
+
+
+def not_an_article(location: str, head: _HeadParser) -> str:
+    """Why this page is not an article (or not public), from what it declares; "" if it is one."""
+    if head.protected or "post-password-required" in head.body_classes:
+        return "password-protected"
+    robots = " ".join(head.meta.get("robots", [])).lower()
+    if "noindex" in robots:
+        return "not public (robots noindex)"
+    og_type = (head.meta.get("og:type") or [""])[0].lower()
+    if og_type and og_type != "article":
+        return f"not an article (og:type {og_type})"
+    types = _ld_types(head.json_ld)
+    if types & _NON_ARTICLE_LD and not types & set(_ARTICLE_TYPES):
+        return f"not an article (JSON-LD {', '.join(sorted(types & _NON_ARTICLE_LD))})"
+    if "single" not in head.body_classes and head.body_classes & _NON_ARTICLE_CLASSES:
+        return f"not an article ({', '.join(sorted(head.body_classes & _NON_ARTICLE_CLASSES))} page)"
+    if urlsplit(location).path in ("", "/") and not urlsplit(location).query:
+        return "not an article (front page)"
+    return ""
+
+
+def read_head(html: str) -> _HeadParser:
     head = _HeadParser()
     head.feed(html)
     head.close()
+    return head
+
+
+def page_to_record(location: str, html: str, lastmod: datetime | None = None) -> dict[str, Any]:
+    """One article page as a plain record: JSON-LD first, then Open Graph, then trafilatura."""
+    head = read_head(html)
     ld = _article_ld(head.json_ld)
     meta = {k: v[0] for k, v in head.meta.items()}
     doc = trafilatura.extract_metadata(html, default_url=location)
@@ -167,35 +228,53 @@ def page_to_record(location: str, html: str, lastmod: datetime | None = None) ->
     }
 
 
-def _page_entries(location: str, since: datetime | None, timeout: float
-                  ) -> tuple[list[tuple[str, datetime | None]], int]:
-    """Every page listed by the sitemap (following an index); and how many were unchanged."""
+def _page_entries(location: str, timeout: float) -> list[tuple[str, datetime | None]]:
+    """Every page the sitemap lists (following an index, but not into sitemaps of archives,
+    authors or static pages). Child sitemaps are always read: the listing must be complete."""
     pages: list[tuple[str, datetime | None]] = []
-    unchanged = 0
     pending, seen = [(location, 0)], {location}
     while pending:
         url, depth = pending.pop(0)
         kind, entries = parse_sitemap(url, fetch(url, timeout=timeout).body)
         for loc, lastmod in entries:
-            if since is not None and lastmod is not None and lastmod < since:
-                unchanged += 1 if kind == "urlset" else 0  # a whole child sitemap is skipped
-            elif loc in seen:
+            if loc in seen or (kind == "sitemapindex" and _NOT_ARTICLES.search(loc)):
                 continue
-            elif kind == "urlset":
-                seen.add(loc)
+            seen.add(loc)
+            if kind == "urlset":
                 pages.append((loc, lastmod))
             elif depth < MAX_DEPTH:
-                seen.add(loc)
                 pending.append((loc, depth + 1))
-    return pages, unchanged
+            else:
+                raise SourceError(loc, f"sitemap indexes nested more than {MAX_DEPTH} deep "
+                                       "(a loop?)")
+    return pages
+
+
+def _unchanged(loc: str, lastmod: datetime | None, since: datetime | None,
+               known: Callable[[str], bool] | None) -> bool:
+    """Incremental syncs skip pages that have not changed since; without a ``lastmod``, a page
+    already in the catalogue is not refetched (a full sync refreshes it)."""
+    if since is None:
+        return False
+    if lastmod is not None:
+        return lastmod < since
+    with contextlib.suppress(InvalidURL):
+        return known is not None and known(normalize_url(loc))
+    return False
 
 
 def fetch_sitemap(location: str, *, since: datetime | None = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> Fetched:
-    """Records for the sitemap's pages; pages gone (404/410) are skipped, other failures raise."""
-    pages, unchanged = _page_entries(location, since, timeout)
-    out = Fetched(not_modified=unchanged, id_prefix="http", hosts={host_of(location)})
-    for loc, lastmod in pages:
+                  timeout: float = DEFAULT_TIMEOUT,
+                  known: Callable[[str], bool] | None = None) -> Fetched:
+    """Records for the sitemap's article pages; pages gone (404/410) are skipped, other failures
+    raise. The listing (every URL, unchanged ones too) is complete, for withdrawals."""
+    out = Fetched(hosts={host_of(location)} - {""}, complete=True)
+    for loc, lastmod in _page_entries(location, timeout):
+        with contextlib.suppress(InvalidURL):
+            out.listed.add(normalize_url(loc))
+        if _unchanged(loc, lastmod, since, known):
+            out.not_modified += 1
+            continue
         try:
             response = fetch(loc, timeout=timeout, accept="text/html")
         except SourceError as exc:
@@ -203,7 +282,13 @@ def fetch_sitemap(location: str, *, since: datetime | None = None,
                 raise
             out.skipped.append((loc, exc.reason))
             continue
-        record = page_to_record(loc, response.text(), lastmod)
+        html = response.text()
+        why = not_an_article(loc, read_head(html))
+        if why:
+            out.skipped.append((loc, why))
+            continue
+        record = page_to_record(loc, html, lastmod)
         out.hosts.add(host_of(record["id"]))
+        out.listed.add(str(record["id"]))
         out.records.append((loc, record))
     return out
