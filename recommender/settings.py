@@ -44,6 +44,9 @@ class Settings:
     trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
+    # --- #16 readers' feedback
+    events_retention_days: int = 90  # raw events kept this long; daily rollups forever
+    events_rate_limit: int = 600  # events a minute from one client (in memory, per worker); 0 = off
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -129,6 +132,9 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "secret_key": (str, "a string"),
     "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
+    # --- #16 readers' feedback
+    "events_retention_days": (_positive_int, "a positive integer (days)"),
+    "events_rate_limit": (_non_negative_int, "a non-negative integer (events a minute, 0 = off)"),
 }
 
 

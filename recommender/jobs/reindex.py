@@ -52,6 +52,8 @@ class Summary:
     peak_rss_mb: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    # --- #16 readers' feedback: the nightly rollup and prune of widget events
+    feedback: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,9 +121,18 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                 summary.embedded, summary.build_id = report.embedded, report.build_id
                 summary.lists, summary.index_kind = report.lists, report.index_kind
                 summary.timings = report.seconds
+            summary.feedback = _roll_up_feedback(settings, session_factory)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.peak_rss_mb = peak_rss_mb()
     return summary
+
+
+def _roll_up_feedback(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, int]:
+    """Yesterday's (and any missed day's) widget events summed; raw rows past retention pruned."""
+    from recommender.feedback.rollup import rollup_and_prune
+
+    with session_factory() as session:
+        return rollup_and_prune(session, settings.events_retention_days).to_dict()
 
 
 def _count(session: Session) -> int:

@@ -3,3 +3,7 @@
 The lowest layer of the library: every table lives in ``schema`` because the tables span every
 other package (articles, embeddings, lists, builds, accounts); the packages above hold the logic.
 """
+
+# The feedback tables (#16) live in their own module on the same Base: importing it here puts
+# them in Base.metadata whichever model module is imported first.
+from recommender.storage import feedback_tables as feedback_tables
