@@ -30,8 +30,9 @@ from recommender.index.vectors import choose_index
 from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild, ranking_files
 from recommender.ranking.context import RankingContext
+from recommender.ranking.exposure import enforce_cap
 from recommender.ranking.lexical import LexicalModel
-from recommender.ranking.lists import compute_all, replace_lists
+from recommender.ranking.lists import ListExtras, compute_all, replace_lists
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.saved import current_policy
 from recommender.ranking.smoothing import Smoothing, smooth_catalogue
@@ -41,6 +42,7 @@ from recommender.storage.locks import writer_lock
 from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem, utcnow
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+SPARES = 10  # candidates kept below the cut per page for the exposure cap to move into a slot
 
 
 class BuildFailed(RuntimeError):
@@ -59,6 +61,7 @@ class BuildReport:
     index_kind: str
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    exposure: dict[str, Any] = field(default_factory=dict)  # #16: the cap's report, if on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,11 +151,18 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                 lexical.transform([]))
             t0 = time.perf_counter()
             now = utcnow()
+            capped = settings.exposure_cap > 0
             context = RankingContext(space, items, active_curations(session, now),
                                      recent_by_section(items), policy, settings.related_k,
-                                     below_cut=0)  # stored lists keep nothing past the cut
-            pages, rows = compute_all(context, build_id, now,
+                                     below_cut=SPARES if capped else 0)  # only rows are stored
+            extras = ListExtras() if capped else None
+            pages, rows = compute_all(context, build_id, now, extras=extras,
                                       progress=_stage(progress, "lists", len(ids)))
+            exposure: dict[str, Any] = {}
+            if extras is not None:
+                rows, capping = enforce_cap(rows, extras.spares, extras.pinned,
+                                            settings.exposure_cap, listed=len(pages))
+                exposure = capping.to_dict()
             timings["lists"] = round(time.perf_counter() - t0, 3)
             empty = _validate(pages, rows, items)
             t0 = time.perf_counter()
@@ -163,7 +173,8 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                 assert record is not None
                 record.status, record.finished = "ready", utcnow()
                 record.checksum, record.index_kind = full_meta["checksum"], full_meta["index_kind"]
-                record.stats = {"lists": len(pages), "empty_lists": empty, **timings}
+                record.stats = {"lists": len(pages), "empty_lists": empty, **timings,
+                                **({"exposure": exposure} if exposure else {})}
                 session.commit()
                 store.flip(build_id)
             _analyze(session)
@@ -179,7 +190,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                        embedded=report.embedded, skipped=len(ids) - report.embedded,
                        lists=len(pages), empty_lists=empty,
                        index_kind=str(full_meta["index_kind"]), seconds=timings,
-                       peak_rss_mb=peak_rss_mb())
+                       peak_rss_mb=peak_rss_mb(), exposure=exposure)
 
 
 def _validate(pages: list[int], rows: list[dict[str, Any]], items: dict[int, Any]) -> int:

@@ -54,6 +54,7 @@ class Summary:
     error: str | None = None
     # --- #16 readers' feedback: the nightly rollup and prune of widget events
     feedback: dict[str, int] = field(default_factory=dict)
+    exposure: dict[str, Any] = field(default_factory=dict)  # the cap's moved slots (full builds)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,6 +122,7 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                 summary.embedded, summary.build_id = report.embedded, report.build_id
                 summary.lists, summary.index_kind = report.lists, report.index_kind
                 summary.timings = report.seconds
+                summary.exposure = report.exposure
             summary.feedback = _roll_up_feedback(settings, session_factory)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.peak_rss_mb = peak_rss_mb()

@@ -237,8 +237,10 @@ def test_the_nightly_run_rolls_up_and_prunes_feedback(site: dict[str, str]) -> N
                                              click("demo-001", "demo-003", 2, view))),
                   now=utcnow() - timedelta(days=days_ago))
         session.commit()
-    code, summary, _ = _run(site, RELATED_EVENTS_RETENTION_DAYS="2")
+    code, summary, _ = _run(site, RELATED_EVENTS_RETENTION_DAYS="2", RELATED_EXPOSURE_CAP="0.01")
     assert code == 0, summary
+    assert summary["exposure"]["cap"] == 0.01 and summary["exposure"]["moved"] >= 0
+    assert summary["exposure"]["top_after"] <= summary["exposure"]["limit"]
     assert summary["feedback"] == {"events_days_rolled_up": 3, "events_rollup_rows": 3,
                                    "events_pruned": 4}
     with factory() as session:
