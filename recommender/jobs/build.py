@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender.catalog.items import active_curations, load_items, recent_by_section
 from recommender.embedding.cache import embed_missing, load_vectors
 from recommender.embedding.encoder import Encoder
+from recommender.feedback import experiments
+from recommender.feedback.arms import arm_rows
 from recommender.index.builds import BuildError, IndexStore
 from recommender.index.vectors import choose_index
 from recommender.live.recommender import Recommender
@@ -123,8 +125,10 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         items = load_items(session)
         lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)
+        experiment = experiments.running(session)  # #16: lists per arm while one runs
         meta = {"model_id": encoder.model_id, "snapshot": snapshot.isoformat(),
-                "policy": policy.to_dict(), "created": utcnow().isoformat()}
+                "policy": policy.to_dict(), "created": utcnow().isoformat(),
+                "experiment": experiment.name if experiment is not None else None}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,
                                dimension=int(vectors.shape[1]), count=len(ids), status="building",
                                started=snapshot))
@@ -156,8 +160,13 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                      recent_by_section(items), policy, settings.related_k,
                                      below_cut=SPARES if capped else 0)  # only rows are stored
             extras = ListExtras() if capped else None
-            pages, rows = compute_all(context, build_id, now, extras=extras,
-                                      progress=_stage(progress, "lists", len(ids)))
+            arms: dict[str, Any] = {}
+            if experiment is None:
+                pages, rows = compute_all(context, build_id, now, extras=extras,
+                                          progress=_stage(progress, "lists", len(ids)))
+            else:
+                pages, rows, extras, arms = arm_rows(session, experiment, context, build_id, now,
+                                                     extras, _stage(progress, "lists", 2 * len(ids)))
             exposure: dict[str, Any] = {}
             if extras is not None:
                 rows, capping = enforce_cap(rows, extras.spares, extras.pinned,
@@ -174,7 +183,8 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                 record.status, record.finished = "ready", utcnow()
                 record.checksum, record.index_kind = full_meta["checksum"], full_meta["index_kind"]
                 record.stats = {"lists": len(pages), "empty_lists": empty, **timings,
-                                **({"exposure": exposure} if exposure else {})}
+                                **({"exposure": exposure} if exposure else {}),
+                                **({"experiment": arms} if arms else {})}
                 session.commit()
                 store.flip(build_id)
             _analyze(session)

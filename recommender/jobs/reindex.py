@@ -137,6 +137,13 @@ def _roll_up_feedback(settings: Settings, session_factory: sessionmaker[Session]
         return rollup_and_prune(session, settings.events_retention_days).to_dict()
 
 
+def _experiment_name(session: Session) -> str | None:
+    from recommender.feedback.experiments import running
+
+    experiment = running(session)
+    return experiment.name if experiment is not None else None
+
+
 def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Article)) or 0
 
@@ -160,6 +167,8 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
         return "build", []
     if meta.get("policy") != recommender.policy(session).to_dict():
         return "build", []  # stored lists and smoothing follow the build's policy: stale
+    if meta.get("experiment") != _experiment_name(session):
+        return "build", []  # #16: an experiment started or ended: lists per arm, or not
     changed = sorted(set(session.scalars(select(Article.id).where(
         (Article.modified >= snapshot)
         | (Article.status.in_(LIVE_STATUSES) & (Article.published_at >= snapshot)
