@@ -27,10 +27,14 @@ def test_clustering_widens_the_interval() -> None:
 
 def test_significance_only_with_a_real_difference() -> None:
     rng = random.Random(7)
-    same_a = [(v, sum(rng.random() < 0.05 for _ in range(v))) for v in [rng.randint(20, 80) for _ in range(60)]]
-    same_b = [(v, sum(rng.random() < 0.05 for _ in range(v))) for v in [rng.randint(20, 80) for _ in range(60)]]
+
+    def arm(ctr: float) -> list[tuple[int, int]]:
+        views = [rng.randint(20, 80) for _ in range(60)]
+        return [(v, sum(rng.random() < ctr for _ in range(v))) for v in views]
+
+    same_a, same_b = arm(0.05), arm(0.05)
     assert not compare(same_a, same_b).significant
-    better = [(v, sum(rng.random() < 0.12 for _ in range(v))) for v in [rng.randint(20, 80) for _ in range(60)]]
+    better = arm(0.12)
     result = compare(same_a, better)
     assert result.significant and result.winner == "b" and result.low > 0
     assert "significant at the 5% level" in result.statement

@@ -59,7 +59,7 @@ def test_end_promotes_a_significant_winner(session: Session) -> None:
         for view_number in range(10):
             view = token()
             events = [impression(page, ids[30:33], view, arm)]
-            if arm.endswith("-b") and view_number < 6 or arm.endswith("-a") and view_number < 1:
+            if (arm.endswith("-b") and view_number < 6) or (arm.endswith("-a") and view_number < 1):
                 events.append(click(page, ids[31], 2, view, arm))
             store(session, parse_batch(batch(*events)))
     session.commit()
