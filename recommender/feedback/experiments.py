@@ -42,6 +42,12 @@ def by_name(session: Session, name: str) -> Experiment | None:
     return session.scalars(select(Experiment).where(Experiment.name == name)).first()
 
 
+def history(session: Session, limit: int = 20) -> list[Experiment]:
+    """The ended experiments, newest first (their outcomes are kept on the row)."""
+    return list(session.scalars(select(Experiment).where(Experiment.status == "ended")
+                                .order_by(Experiment.id.desc()).limit(limit)))
+
+
 def arm_names(name: str) -> tuple[str, str]:
     return f"{name}-a", f"{name}-b"
 
