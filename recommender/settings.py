@@ -56,6 +56,10 @@ class Settings:
     # file of "SITE_URL USER:PASSWORD" lines; secrets, so never in repr, logs or errors
     wordpress_auth: str = field(default="", repr=False)
     wordpress_auth_file: str = ""
+    # --- #16 readers' feedback
+    events_retention_days: int = 90  # raw events kept this long; daily rollups forever
+    events_rate_limit: int = 600  # events a minute from one client (in memory, per worker); 0 = off
+    exposure_cap: float = 0.0  # the share of all list slots one article may take; 0 = no cap
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -109,6 +113,13 @@ def _non_negative_int(value: Any) -> int:
     return number
 
 
+def _share(value: Any) -> float:
+    number = float(value)
+    if not 0.0 <= number < 1.0:
+        raise ValueError
+    return number
+
+
 def _str_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v).strip() for v in value if str(v).strip())
@@ -153,6 +164,10 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     # --- #13 WordPress credentials
     "wordpress_auth": (str, "USER:APPLICATION_PASSWORD"),
     "wordpress_auth_file": (str, "a file of SITE_URL USER:PASSWORD lines"),
+    # --- #16 readers' feedback
+    "events_retention_days": (_positive_int, "a positive integer (days)"),
+    "events_rate_limit": (_non_negative_int, "a non-negative integer (events a minute, 0 = off)"),
+    "exposure_cap": (_share, "a share from 0 (off) to below 1, e.g. 0.01"),
 }
 
 

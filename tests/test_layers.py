@@ -63,6 +63,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("recommender.readers",),  # one page's stored list (SQL only)
     ("recommender.live",),  # the Recommender facade: explain, preview, refresh, reindex
     ("recommender.accounts",),  # editors and API keys
+    ("recommender.feedback",),  # readers' events, their rollup, stats, experiments, exposure
     ("recommender.jobs",),  # the full build, the nightly reindex, the evaluation, over the facade
     ("recommender.cli",),  # the command line: thin parsing over all of the above
     ("recommender.__main__",),

@@ -58,6 +58,11 @@ def test_settings_are_frozen() -> None:
     ({"RELATED_RANKING_NOPE": "1"}, "RELATED_RANKING_NOPE: unknown"),
     ({"RELATED_TYPO": "1"}, "RELATED_TYPO: unknown setting"),
     ({"RELATED_CONFIG": "/nonexistent/related.toml"}, "RELATED_CONFIG: file not found"),
+    # --- #16 readers' feedback
+    ({"RELATED_EXPOSURE_CAP": "1.5"}, "RELATED_EXPOSURE_CAP: expected a share"),
+    ({"RELATED_EXPOSURE_CAP": "1%"}, "RELATED_EXPOSURE_CAP"),
+    ({"RELATED_EVENTS_RETENTION_DAYS": "0"}, "RELATED_EVENTS_RETENTION_DAYS"),
+    ({"RELATED_EVENTS_RATE_LIMIT": "-5"}, "RELATED_EVENTS_RATE_LIMIT"),
 ])
 def test_malformed_values_fail_naming_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):

@@ -68,4 +68,7 @@ def create_app(settings: Settings | None = None, config: dict[str, Any] | None =
 
     app.register_blueprint(preview.bp)  # draft preview for the CMS and editors (no CORS)
     editor.init_app(app, settings)  # the editors' pages under /editor
+    from web import events  # --- #16 readers' feedback
+
+    events.init_app(app)  # POST /api/v1/events (its own CORS: POST from the sites' pages)
     return app

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, render_template
 
+from recommender.feedback.arms import arm_for
 from recommender.readers import RelatedList
 from web import db, lookup, params
 from web.caching import cached_response, make_etag
@@ -31,8 +32,10 @@ def render_fragment(listing: RelatedList) -> bytes:
     if not listing.items:
         return b""
     heading = db.resources().settings.widget_heading
+    # #16: the arm (experiment) of the build this list came from, for the script's events
+    arm = arm_for(db.get_session(), listing.build_id, listing.article_id)
     return render_template("widget/related.html", listing=listing, heading=heading,
-                           href=safe_href).encode()
+                           href=safe_href, arm=arm).encode()
 
 
 @bp.get("/related.html")

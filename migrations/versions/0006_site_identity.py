@@ -8,7 +8,7 @@ its source id from its external id. ``canonical_url`` keeps the link exactly as 
 publishes it (trailing slash and all), while ``url`` stays the normalised form used for lookups.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 16:40:00.000000
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recommender.storage.schema import ApiKey, utcnow
+from recommender.storage.account_tables import ApiKey
+from recommender.storage.schema import utcnow
 
 KEY_BYTES = 32
 PREFIX_LENGTH = 8

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from recommender.storage.schema import EditorSession, User, utcnow
+from recommender.storage.account_tables import EditorSession, User
+from recommender.storage.schema import utcnow
 
 # The documented lifetime (docs/editors.md): a working day, then sign in again.
 SESSION_LIFETIME = timedelta(hours=12)

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from recommender.accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from recommender.accounts.sessions import end_all_sessions
+from recommender.storage.account_tables import LoginAttempt, User
 from recommender.storage.locks import scoped_transaction
-from recommender.storage.schema import LoginAttempt, User, utcnow
+from recommender.storage.schema import utcnow
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)

@@ -63,6 +63,12 @@ def _print_table(result: dict[str, Any], stream: Any = sys.stdout) -> None:
         other = base.get(key)
         delta = f"{value - other:+.4f}" if isinstance(other, float) else ""
         print(f"{key:<12}{value:>10.4f}{(other or 0):>10.4f}{delta:>10}", file=stream)
+    cap = result.get("exposure")
+    if cap:  # #16: what the exposure cap costs in relevance
+        k = next((key.split("@")[1] for key in cap if key.startswith("ndcg@")), "10")
+        print(f"exposure cap {cap['cap']:.2%} (at most {cap['limit']} of {cap['slots']} slots "
+              f"per article): {cap['moved']} slots moved, nDCG@{k} {cap[f'ndcg@{k}']:.4f} "
+              f"(cost {cap[f'ndcg@{k}_cost']:+.4f})", file=stream)
 
 
 def register(sub: Any) -> None:

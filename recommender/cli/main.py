@@ -217,6 +217,9 @@ def _register_jobs() -> None:
     _EXTENSIONS.append(cli_serve.register)
     _EXTENSIONS.append(cli_users.register)
     _EXTENSIONS.append(cli_keys.register)
+    from recommender.cli import feedback as cli_feedback  # --- #16 readers' feedback
+
+    _EXTENSIONS.append(cli_feedback.register)
 
 
 _register_jobs()

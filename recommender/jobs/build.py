@@ -25,13 +25,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender.catalog.items import active_curations, load_items, recent_by_section
 from recommender.embedding.cache import embed_missing, load_vectors
 from recommender.embedding.encoder import Encoder
+from recommender.feedback import experiments
+from recommender.feedback.arms import arm_rows
 from recommender.index.builds import BuildError, IndexStore
 from recommender.index.vectors import choose_index
 from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild, ranking_files
 from recommender.ranking.context import RankingContext
+from recommender.ranking.exposure import enforce_cap
 from recommender.ranking.lexical import LexicalModel
-from recommender.ranking.lists import compute_all, replace_lists
+from recommender.ranking.lists import ListExtras, compute_all, replace_lists
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.saved import current_policy
 from recommender.ranking.smoothing import Smoothing, smooth_catalogue
@@ -41,6 +44,7 @@ from recommender.storage.locks import writer_lock
 from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem, utcnow
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
+SPARES = 10  # candidates kept below the cut per page for the exposure cap to move into a slot
 
 
 class BuildFailed(RuntimeError):
@@ -59,6 +63,7 @@ class BuildReport:
     index_kind: str
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    exposure: dict[str, Any] = field(default_factory=dict)  # #16: the cap's report, if on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,8 +125,10 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         items = load_items(session)
         lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)
+        experiment = experiments.running(session)  # #16: lists per arm while one runs
         meta = {"model_id": encoder.model_id, "snapshot": snapshot.isoformat(),
-                "policy": policy.to_dict(), "created": utcnow().isoformat()}
+                "policy": policy.to_dict(), "created": utcnow().isoformat(),
+                "experiment": experiment.name if experiment is not None else None}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,
                                dimension=int(vectors.shape[1]), count=len(ids), status="building",
                                started=snapshot))
@@ -148,11 +155,23 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                 lexical.transform([]))
             t0 = time.perf_counter()
             now = utcnow()
+            capped = settings.exposure_cap > 0
             context = RankingContext(space, items, active_curations(session, now),
                                      recent_by_section(items), policy, settings.related_k,
-                                     below_cut=0)  # stored lists keep nothing past the cut
-            pages, rows = compute_all(context, build_id, now,
-                                      progress=_stage(progress, "lists", len(ids)))
+                                     below_cut=SPARES if capped else 0)  # only rows are stored
+            extras = ListExtras() if capped else None
+            arms: dict[str, Any] = {}
+            if experiment is None:
+                pages, rows = compute_all(context, build_id, now, extras=extras,
+                                          progress=_stage(progress, "lists", len(ids)))
+            else:
+                pages, rows, extras, arms = arm_rows(session, experiment, context, build_id, now,
+                                                     extras, _stage(progress, "lists", 2 * len(ids)))
+            exposure: dict[str, Any] = {}
+            if extras is not None:
+                rows, capping = enforce_cap(rows, extras.spares, extras.pinned,
+                                            settings.exposure_cap, listed=len(pages))
+                exposure = capping.to_dict()
             timings["lists"] = round(time.perf_counter() - t0, 3)
             empty = _validate(pages, rows, items)
             t0 = time.perf_counter()
@@ -163,7 +182,9 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                 assert record is not None
                 record.status, record.finished = "ready", utcnow()
                 record.checksum, record.index_kind = full_meta["checksum"], full_meta["index_kind"]
-                record.stats = {"lists": len(pages), "empty_lists": empty, **timings}
+                record.stats = {"lists": len(pages), "empty_lists": empty, **timings,
+                                **({"exposure": exposure} if exposure else {}),
+                                **({"experiment": arms} if arms else {})}
                 session.commit()
                 store.flip(build_id)
             _analyze(session)
@@ -179,7 +200,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                        embedded=report.embedded, skipped=len(ids) - report.embedded,
                        lists=len(pages), empty_lists=empty,
                        index_kind=str(full_meta["index_kind"]), seconds=timings,
-                       peak_rss_mb=peak_rss_mb())
+                       peak_rss_mb=peak_rss_mb(), exposure=exposure)
 
 
 def _validate(pages: list[int], rows: list[dict[str, Any]], items: dict[int, Any]) -> int:

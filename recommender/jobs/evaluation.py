@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from recommender.catalog.articles import InvalidArticle, parse_article
 from recommender.catalog.importing import read_records
@@ -35,6 +36,8 @@ from recommender.settings import Settings
 from recommender.storage import migrations
 from recommender.storage.engine import make_engine, make_session_factory
 from recommender.storage.schema import Article, RelatedItem
+
+RECOMMENDED_CAP = 0.01  # #16: the exposure cap the eval prices when the site sets none
 
 
 class DatasetError(ValueError):
@@ -151,10 +154,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
             build = full_build(rec)
             with factory() as session:
                 ext = {int(i): e for i, e in session.execute(select(Article.id, Article.external_id))}
-                lists: dict[str, list[str]] = defaultdict(list)
-                for row in session.scalars(select(RelatedItem).order_by(RelatedItem.article_id,
-                                                                        RelatedItem.position)):
-                    lists[ext[row.article_id]].append(ext[row.target_id])
+                lists = _stored_lists(session, ext)
                 ids, vectors = load_vectors(session, encoder.model_id)
             vector_of = {ext[int(a)]: vectors[i] for i, a in enumerate(ids)}
             result: dict[str, Any] = {"dataset": directory.name, "queries": len(judgments),
@@ -171,6 +171,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
                 base["coverage"] = coverage(baseline, len(records), k)
                 base["ils"] = _intra_list_similarity(baseline, vector_of, k)
                 result["metrics"], result["baseline"] = metrics, {"tfidf": base}
+                result["exposure"] = _cap_cost(rec, eval_settings, judgments, k, metrics)
             if pairs:
                 serving = rec.builds.get()
                 internal = {e: i for i, e in ext.items()}
@@ -181,6 +182,33 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
             return result
         finally:
             engine.dispose()
+
+
+def _stored_lists(session: Session, ext: dict[int, str]) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = defaultdict(list)
+    for row in session.scalars(select(RelatedItem).order_by(RelatedItem.article_id,
+                                                            RelatedItem.position)):
+        lists[ext[row.article_id]].append(ext[row.target_id])
+    return lists
+
+
+def _cap_cost(rec: Recommender, settings: Settings, judgments: dict[str, dict[str, float]],
+              k: int, uncapped: dict[str, float]) -> dict[str, Any]:
+    """nDCG@k with the exposure cap (the site's, else the recommended 1%) beside it off.
+
+    A second build over the same embeddings (only the index and the lists are redone), so the
+    cost is measured on the very lists readers would get, slots moved and all.
+    """
+    cap = settings.exposure_cap or RECOMMENDED_CAP
+    capped_rec = Recommender(replace(settings, exposure_cap=cap), rec.session_factory,
+                             encoder=rec.encoder)
+    report = full_build(capped_rec)
+    with rec.session_factory() as session:
+        ext = {int(i): e for i, e in session.execute(select(Article.id, Article.external_id))}
+        capped = summarise(_stored_lists(session, ext), judgments, k)
+    key = f"ndcg@{k}"
+    return {**report.exposure, key: capped[key], f"{key}_uncapped": uncapped[key],
+            f"{key}_cost": round(uncapped[key] - capped[key], 4)}
 
 
 def _intra_list_similarity(lists: dict[str, list[str]], vectors: dict[str, np.ndarray],

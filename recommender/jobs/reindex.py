@@ -55,6 +55,9 @@ class Summary:
     peak_rss_mb: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    # --- #16 readers' feedback: the nightly rollup and prune of widget events
+    feedback: dict[str, int] = field(default_factory=dict)
+    exposure: dict[str, Any] = field(default_factory=dict)  # the cap's moved slots (full builds)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +144,8 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                 summary.embedded, summary.build_id = report.embedded, report.build_id
                 summary.lists, summary.index_kind = report.lists, report.index_kind
                 summary.timings = report.seconds
+                summary.exposure = report.exposure
+            summary.feedback = _roll_up_feedback(settings, session_factory)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.peak_rss_mb = peak_rss_mb()
     return summary
@@ -162,6 +167,19 @@ def fail_interrupted_builds(session: Session) -> list[str]:
                        "finished (killed or crashed); found by the next run"}
     session.commit()
     return [build.id for build in stale]
+def _roll_up_feedback(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, int]:
+    """Yesterday's (and any missed day's) widget events summed; raw rows past retention pruned."""
+    from recommender.feedback.rollup import rollup_and_prune
+
+    with session_factory() as session:
+        return rollup_and_prune(session, settings.events_retention_days).to_dict()
+
+
+def _experiment_name(session: Session) -> str | None:
+    from recommender.feedback.experiments import running
+
+    experiment = running(session)
+    return experiment.name if experiment is not None else None
 
 
 def _count(session: Session) -> int:
@@ -187,6 +205,8 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
         return "build", []
     if meta.get("policy") != recommender.policy(session).to_dict():
         return "build", []  # stored lists and smoothing follow the build's policy: stale
+    if meta.get("experiment") != _experiment_name(session):
+        return "build", []  # #16: an experiment started or ended: lists per arm, or not
     changed = sorted(set(session.scalars(select(Article.id).where(
         (Article.modified >= snapshot)
         | (Article.status.in_(LIVE_STATUSES) & (Article.published_at >= snapshot)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,10 +62,14 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
 
 
 def compute_all(context: RankingContext, build_id: str, now: datetime, *,
-                progress: Progress | None = None, batch: int = 512
-                ) -> tuple[list[int], list[dict[str, Any]]]:
+                progress: Progress | None = None, batch: int = 512,
+                extras: ListExtras | None = None) -> tuple[list[int], list[dict[str, Any]]]:
     """Lists for every live article in the context's build (its pages, and their rows): the
-    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
+    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page.
+
+    ``extras``, when given, collects each page's candidates below the cut (as rows) and its
+    pinned targets: what the exposure cap (``exposure.py``) needs to move slots after ranking.
+    """
     pages: list[int] = []
     rows: list[dict[str, Any]] = []
     with single_threaded_blas():
@@ -77,7 +82,22 @@ def compute_all(context: RankingContext, build_id: str, now: datetime, *,
                                  fallback_pool=pool, below_cut=context.below_cut)
             rows.extend(related_rows(found.article_id, ranked, build_id, now))
             pages.append(found.article_id)
+            if extras is not None:
+                extras.add(found.article_id, ranked, build_id, now)
     return pages, rows
+
+
+@dataclass
+class ListExtras:
+    """What ``compute_all`` saw besides the lists: spare candidates and pins, per page."""
+
+    spares: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    pinned: set[tuple[int, int]] = field(default_factory=set)
+
+    def add(self, page: int, ranked: Ranked, build_id: str, now: datetime) -> None:
+        spare = Ranked(items=ranked.below_cut, below_cut=[], dropped=[])
+        self.spares[page] = related_rows(page, spare, build_id, now)
+        self.pinned.update((page, c.id) for c in ranked.items if c.pinned)
 
 
 def related_rows(article_id: int, ranked: Ranked, build_id: str, now: datetime

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from recommender.accounts import apikeys
 from recommender.accounts.apikeys import ApiKeyError, create_key, list_keys, revoke_key, verify_key
 from recommender.storage import migrations
-from recommender.storage.schema import ApiKey, utcnow
+from recommender.storage.account_tables import ApiKey
+from recommender.storage.schema import utcnow
 
 
 def test_a_created_key_is_long_random_and_stored_only_as_its_hash(session: Session) -> None:

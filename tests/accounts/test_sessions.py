@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recommender.accounts import sessions, users
-from recommender.storage.schema import EditorSession, User, utcnow
+from recommender.storage.account_tables import EditorSession, User
+from recommender.storage.schema import utcnow
 
 
 def _user(session: Session, name: str = "ada") -> User:

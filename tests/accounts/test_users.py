@@ -11,8 +11,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from recommender.accounts import users
+from recommender.storage.account_tables import LoginAttempt
 from recommender.storage.engine import make_session_factory
-from recommender.storage.schema import LoginAttempt, utcnow
+from recommender.storage.schema import utcnow
 
 
 def test_create_and_authenticate(session: Session) -> None:

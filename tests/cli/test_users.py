@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from recommender.accounts import passwords, users
 from recommender.cli import main as cli
 from recommender.cli import users as cli_users
-from recommender.storage.schema import User
+from recommender.storage.account_tables import User
 
 ROOT = Path(__file__).resolve().parents[2]
 

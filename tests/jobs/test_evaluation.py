@@ -72,6 +72,11 @@ def test_a_run_reports_every_metric_beside_the_baseline(tmp_path: Path) -> None:
     chance = _random_ndcg([str(r["id"]) for r in records], judged)
     assert result["metrics"]["ndcg@10"] > chance + 0.2
     assert result["baseline"]["tfidf"]["ndcg@10"] > chance + 0.2
+    # the exposure cap's price: the recommended 1% cap, built on the same embeddings
+    exposure = result["exposure"]
+    assert exposure["cap"] == 0.01 and exposure["ndcg@10_uncapped"] == result["metrics"]["ndcg@10"]
+    assert exposure["ndcg@10_cost"] == round(exposure["ndcg@10_uncapped"] - exposure["ndcg@10"], 4)
+    assert exposure["top_after"] <= max(exposure["limit"], exposure["top_before"])
 
 
 def _redated(records: list[dict[str, object]], seed: int) -> list[dict[str, object]]:

@@ -9,17 +9,21 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
+from recommender.feedback.events import parse_batch, store
 from recommender.index.builds import IndexStore
 from recommender.jobs.build import full_build
 from recommender.live.recommender import Recommender
 from recommender.storage.engine import make_engine, make_session_factory
-from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem
+from recommender.storage.feedback_tables import FeedbackDaily, FeedbackEvent
+from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem, utcnow
 from tests.helpers.fakes import FakeEncoder
+from tests.helpers.feedback import batch, click, impression, token
 from tests.helpers.reindex_runs import HARNESS, demo_site
 from tests.helpers.reindex_runs import run_reindex as _run
 from tests.helpers.reindex_runs import site_settings as _settings
@@ -235,3 +239,25 @@ def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
     engine.dispose()
     assert own, "the article published mid-build lost its own list"
     assert source_id in holders, "the article published mid-build is missing from its neighbour"
+
+
+def test_the_nightly_run_rolls_up_and_prunes_feedback(site: dict[str, str]) -> None:
+    engine = make_engine(_settings(site).database_url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        for days_ago in (3, 0):
+            view = token()
+            store(session, parse_batch(batch(impression("demo-001", ["demo-002", "demo-003"], view),
+                                             click("demo-001", "demo-003", 2, view))),
+                  now=utcnow() - timedelta(days=days_ago))
+        session.commit()
+    code, summary, _ = _run(site, RELATED_EVENTS_RETENTION_DAYS="2", RELATED_EXPOSURE_CAP="0.01")
+    assert code == 0, summary
+    assert summary["exposure"]["cap"] == 0.01 and summary["exposure"]["moved"] >= 0
+    assert summary["exposure"]["top_after"] <= summary["exposure"]["limit"]
+    assert summary["feedback"] == {"events_days_rolled_up": 3, "events_rollup_rows": 3,
+                                   "events_pruned": 4}
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(FeedbackEvent)) == 4  # today's
+        assert session.scalar(select(func.sum(FeedbackDaily.clicks))) == 2  # box + position 2
+    engine.dispose()

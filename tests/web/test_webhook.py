@@ -328,7 +328,7 @@ def test_browsers_get_no_cors_even_from_the_widget_origin(hook: Hook) -> None:
 
 
 def test_last_used_is_recorded(hook: Hook) -> None:
-    from recommender.storage.schema import ApiKey
+    from recommender.storage.account_tables import ApiKey
 
     hook.post(NEW_ARTICLE)
     with _session(hook.app) as session:

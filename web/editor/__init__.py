@@ -29,7 +29,16 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    from web.editor import articles, audit, auth, drafts, guard, policy  # noqa: F401 (routes)
+    from web.editor import (  # noqa: F401 (routes; experiments and performance: #16)
+        articles,
+        audit,
+        auth,
+        drafts,
+        experiments,
+        guard,
+        performance,
+        policy,
+    )
 
     if not settings.secret_key:
         log.warning("RELATED_SECRET_KEY is empty: editor sessions are signed with a random key "

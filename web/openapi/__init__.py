@@ -14,7 +14,7 @@ from typing import Any
 
 from recommender import __version__
 from recommender.settings import Settings
-from web.openapi import preview, public, publishing
+from web.openapi import feedback, preview, public, publishing
 from web.openapi.common import (
     ARTICLE_ID,
     BEARER,
@@ -89,7 +89,9 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
                                           "schema": {"type": "string"}}}}}}},
             **publishing.paths(),
             **preview.paths(),
+            **feedback.paths(),  # --- #16 readers' feedback
         },
-        "components": {"schemas": {**public.SCHEMAS, **publishing.SCHEMAS, **preview.SCHEMAS},
+        "components": {"schemas": {**public.SCHEMAS, **publishing.SCHEMAS, **preview.SCHEMAS,
+                                   **feedback.SCHEMAS},
                        "securitySchemes": BEARER},
     }
