@@ -141,8 +141,11 @@ class WordPressStack:
         for name in ("wp-admin", "wp-includes"):
             (self.docroot / name).symlink_to(WORDPRESS / name)
         for script in PHP_DIR.glob("*.php"):
-            shutil.copy(script, self.docroot / script.name)
+            if script.name != "yoast-primary-term.php":
+                shutil.copy(script, self.docroot / script.name)
         (self.content / "uploads").mkdir(parents=True)
+        (self.content / "mu-plugins").mkdir()
+        shutil.copy(PHP_DIR / "yoast-primary-term.php", self.content / "mu-plugins")
         for name in ("themes", "plugins", "languages"):
             (self.content / name).symlink_to(WORDPRESS / "wp-content" / name)
 

@@ -126,3 +126,10 @@ def test_the_api_is_found_from_the_link_the_site_advertises(sqlite_session: Sess
     assert "rest_route=" in api and "/blog/" in api
     report = sync_source(sqlite_session, f"wordpress:{wp_second.url}")
     assert len(report.added) == 6
+
+
+def test_the_section_is_the_primary_category(sqlite_session: Session,
+                                             wp_main: WordPressSite) -> None:
+    sync_source(sqlite_session, f"wordpress:{wp_main.url}")
+    # filed under Climate and Football; Yoast's primary term says Football (alphabetically 2nd)
+    assert _by_source(sqlite_session, wp_main, "primary").section == "Football"
