@@ -4,6 +4,7 @@ incremental syncs, and pages gone from the site."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -52,3 +53,38 @@ def test_sitemap_lastmod_incremental_change_and_withdraw(session: Session, site:
     assert report.skipped == [(site.url("/pages/harbour-wall.html"), "HTTP 404 Not Found")]
     assert report.withdrawn == [site.url("/2025/01/harbour-wall")]
     assert snapshot(session)[site.url("/2025/01/harbour-wall")][2] == "unpublished"
+
+
+def test_a_sitemap_loop_ends_and_archives_are_not_articles(session: Session, tmp_path: Path,
+                                                           site: FakeSite) -> None:
+    index = tmp_path / "index.xml"
+    child = tmp_path / "child.xml"
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    index.write_text(f'<sitemapindex {ns}><sitemap><loc>{child}</loc></sitemap>'
+                     f'<sitemap><loc>{index}</loc></sitemap>'  # a loop: the index lists itself
+                     f'<sitemap><loc>{tmp_path}/wp-sitemap-taxonomies-category-1.xml</loc>'
+                     '</sitemap></sitemapindex>')
+    child.write_text(f'<sitemapindex {ns}><sitemap><loc>{index}</loc></sitemap>'  # and back
+                     f'<sitemap><loc>{site.url("/sitemap.xml")}</loc></sitemap></sitemapindex>')
+    report = sync_source(session, f"sitemap:{index}")
+    assert len(report.added) == 3 and report.skipped == []  # the category sitemap was not read
+
+
+def test_pages_that_are_not_public_articles_are_skipped_with_the_reason() -> None:
+    from recommender.catalog.sources.sitemap import not_an_article, read_head
+
+    def why(url: str, html: str) -> str:
+        return not_an_article(url, read_head(html))
+
+    page = "https://mag.example/2025/story/"
+    assert why(page, '<body class="post-template-default single single-post">') == ""
+    assert why(page, '<body class="archive category category-climate">') == \
+        "not an article (archive, category page)"
+    assert why(page, '<meta property="og:type" content="website">') == \
+        "not an article (og:type website)"
+    assert why(page, '<script type="application/ld+json">{"@type": "CollectionPage"}</script>') \
+        == "not an article (JSON-LD CollectionPage)"
+    assert why(page, '<form class="post-password-form"></form>') == "password-protected"
+    assert why(page, '<meta name="robots" content="noindex, follow">') == \
+        "not public (robots noindex)"
+    assert why("https://mag.example/", "<body>") == "not an article (front page)"
