@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from recommender.index.builds import IndexStore
 from recommender.jobs.build import full_build
@@ -221,3 +222,27 @@ def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
     engine.dispose()
     assert own, "the article published mid-build lost its own list"
     assert source_id in holders, "the article published mid-build is missing from its neighbour"
+
+
+def test_a_plain_run_withdraws_what_the_site_withdrew(sqlite_session: Session) -> None:
+    """Without --full, WordPress is asked only for changed posts, but also for the ids of every
+    post it still has: a post deleted on the site is withdrawn the same night."""
+    from datetime import UTC, datetime, timedelta
+
+    from recommender.jobs import reindex
+    from recommender.storage.schema import IndexBuild
+    from tests.helpers.sites import serve_site
+
+    with serve_site() as fake:
+        spec = f"wordpress:{fake.url('')}"
+        reindex.sync_sources(sqlite_session, [spec], full=True, summary=reindex.Summary())
+        sqlite_session.add(IndexBuild(id="b1", model_id="m", dimension=3, status="ready",
+                                      started=datetime.now(UTC) - timedelta(hours=1)))
+        sqlite_session.commit()
+        del fake.posts[0]  # wp-101 deleted on the site
+        summary = reindex.Summary()
+        reindex.sync_sources(sqlite_session, [spec], full=False, summary=summary)
+        assert summary.withdrawn == 1
+        assert any("modified_after" in r for r in fake.requests)
+        status = sqlite_session.scalar(select(Article.status).where(Article.source_id == "wp-101"))
+        assert status == "unpublished"
