@@ -83,8 +83,13 @@ def ensure_installed() -> None:
         raise Unavailable(f"WordPress tests need {', '.join(missing)} "
                           f"(apt-get install {' '.join(APT_PACKAGES)}) and are not root to install")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES],
-                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    install = ["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES]
+    done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600, check=False)
+    if done.returncode != 0:  # stale or missing package lists: update once and retry
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600,
+                       check=False)
+        done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600,
+                              check=False)
     if done.returncode != 0 or _missing():
         raise Unavailable(f"apt-get install {' '.join(APT_PACKAGES)} failed: {done.stderr[-500:]}")
 
