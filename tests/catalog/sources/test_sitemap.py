@@ -88,3 +88,22 @@ def test_pages_that_are_not_public_articles_are_skipped_with_the_reason() -> Non
     assert why(page, '<meta name="robots" content="noindex, follow">') == \
         "not public (robots noindex)"
     assert why("https://mag.example/", "<body>") == "not an article (front page)"
+
+
+def test_pages_without_lastmod_are_not_refetched_by_an_incremental_sync(
+        session: Session, tmp_path: Path, site: FakeSite) -> None:
+    pages = [f"/2025/05/story-{n}/" for n in range(3)]
+    for n, path in enumerate(pages):
+        site.overrides[path] = (200, {"Content-Type": "text/html"}, (
+            f'<html lang="en"><head><title>Story {n}</title><link rel="canonical" '
+            f'href="{site.url(path)}"></head><body class="single single-post"><article>'
+            f"<h1>Story {n}</h1><p>{'The tide came in again that night. ' * 20}</p></article>"
+            "</body></html>").encode())
+    sitemap = tmp_path / "sitemap.xml"
+    sitemap.write_text('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(
+        f"<url><loc>{site.url(p)}</loc></url>" for p in pages) + "</urlset>")
+    assert len(sync_source(session, f"sitemap:{sitemap}").added) == 3
+    site.requests.clear()
+    report = sync_source(session, f"sitemap:{sitemap}", since=datetime.now(UTC),
+                         withdraw_missing=True)
+    assert (report.not_modified, report.withdrawn, site.requests) == (3, [], [])
