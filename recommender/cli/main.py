@@ -78,6 +78,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return exits.USAGE
     started = time.perf_counter()
     totals: dict[str, int] = {}
+    changed: list[int] = []  # added or updated: their lists are refreshed now, not next night
     with _session(settings) as session:
         for path in paths:
             try:
@@ -92,6 +93,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 session.rollback()
                 _error(str(exc))
                 return exits.USAGE
+            changed += report.added + report.updated
             for err in report.skipped:
                 print(f"skipped: {err}", file=sys.stderr)
             for key, value in report.summary().items():
@@ -116,6 +118,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 session.rollback()
                 _error(str(exc))
                 return exits.USAGE
+            changed += synced.added + synced.updated
             for note in synced.notes:
                 print(f"note: {note}", file=sys.stderr)
             for where, reason in synced.skipped:
@@ -125,6 +128,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         if sources and args.withdraw_missing:
             totals["withdrawn"] = len(run.withdraw(session))
         session.commit()
+        from recommender.live.imports import refresh_after_import
+
+        totals["lists_updated"] = refresh_after_import(settings, session, changed)
     totals["seconds"] = round(time.perf_counter() - started, 2)  # type: ignore[assignment]
     print(json.dumps(totals))
     return exits.OK

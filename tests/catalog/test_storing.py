@@ -78,3 +78,28 @@ def test_large_batches_are_read_in_chunks(session: Session) -> None:
                                                   for n in range(0, 1200, 100)}
     result = upsert_articles(session, [_item(n) for n in range(1200)])
     assert len(result.unchanged) == 1200
+
+
+def test_two_sites_keep_their_own_articles_under_the_same_id(session: Session) -> None:
+    one = parse_article({"id": "wp-1", "url": "https://one.example/hello/", "title": "One"})
+    two = parse_article({"id": "wp-1", "url": "https://two.example/hello", "title": "Two"})
+    first = upsert_articles(session, [one])
+    second = upsert_articles(session, [two])
+    session.commit()
+    assert len(first.added) == len(second.added) == 1
+    stored = {a.site: a for a in session.scalars(select(Article))}
+    assert stored["one.example"].external_id == "wp-1"  # public ids never change
+    assert stored["two.example"].external_id == "wp-1@two.example"
+    assert stored["one.example"].canonical_url == "https://one.example/hello/"
+    again = upsert_articles(session, [one, two])
+    assert len(again.unchanged) == 2
+
+
+def test_a_sync_finds_a_stored_article_by_its_url(session: Session) -> None:
+    upsert_articles(session, [parse_article(
+        {"id": "guid-9", "url": "https://one.example/p/9", "title": "From the feed"})])
+    sitemap = parse_article({"id": "https://one.example/p/9", "url": "https://one.example/p/9",
+                             "title": "From the sitemap"})
+    result = upsert_articles(session, [sitemap], match_url=True)
+    assert result.updated and not result.added
+    assert session.scalars(select(Article)).one().title == "From the sitemap"

@@ -38,3 +38,17 @@ def test_content_hash_is_stable_and_separates_fields() -> None:
     assert digest == text.content_hash("Title", "Dek", "Body") and len(digest) == 64
     assert digest != text.content_hash("TitleDek", "", "Body")  # moving text between fields counts
     assert digest != text.content_hash("Title", "Dek", "Body.")
+
+
+def test_deks_are_whole_sentences_without_read_more_tails_or_shortcodes() -> None:
+    from recommender.catalog.text import dek, strip_shortcodes
+
+    assert dek("<p>One. Two. Three.</p>") == "One. Two."
+    assert dek('<p>It rained. <a class="more-link" href="/x">Continue reading <span>Rain'
+               "</span></a></p>") == "It rained."
+    assert dek("[vc_row][vc_column]<p>Hello there.</p>[/vc_column][/vc_row]") == "Hello there."
+    assert dek("A fragment cut by WordPress [&hellip;]") == "A fragment cut by WordPress"
+    long = "word " * 100
+    assert dek(long).endswith("word…") and len(dek(long)) <= 301
+    assert strip_shortcodes('[caption id="1"]<img src="a.png"> A caption[/caption]Text').strip() \
+        == "Text"

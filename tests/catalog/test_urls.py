@@ -29,3 +29,14 @@ def test_normalize_is_idempotent() -> None:
 def test_invalid(raw: str) -> None:
     with pytest.raises(InvalidURL):
         normalize_url(raw)
+
+
+def test_the_url_as_published_is_kept_for_links_but_never_tracking() -> None:
+    from recommender.catalog.urls import as_published
+
+    assert as_published("https://Mag.example/2025/post/", "https://mag.example/2025/post") \
+        == "https://Mag.example/2025/post/"
+    assert as_published("https://mag.example/post", "https://mag.example/post") is None  # same
+    assert as_published("https://mag.example/post/?utm_source=x", "https://mag.example/post") is None
+    assert as_published("https://mag.example/other/", "https://mag.example/post") is None
+    assert as_published("not a url", "https://mag.example/post") is None

@@ -83,8 +83,13 @@ def ensure_installed() -> None:
         raise Unavailable(f"WordPress tests need {', '.join(missing)} "
                           f"(apt-get install {' '.join(APT_PACKAGES)}) and are not root to install")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES],
-                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    install = ["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES]
+    done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600, check=False)
+    if done.returncode != 0:  # stale or missing package lists: update once and retry
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600,
+                       check=False)
+        done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600,
+                              check=False)
     if done.returncode != 0 or _missing():
         raise Unavailable(f"apt-get install {' '.join(APT_PACKAGES)} failed: {done.stderr[-500:]}")
 
@@ -141,8 +146,11 @@ class WordPressStack:
         for name in ("wp-admin", "wp-includes"):
             (self.docroot / name).symlink_to(WORDPRESS / name)
         for script in PHP_DIR.glob("*.php"):
-            shutil.copy(script, self.docroot / script.name)
+            if script.name != "yoast-primary-term.php":
+                shutil.copy(script, self.docroot / script.name)
         (self.content / "uploads").mkdir(parents=True)
+        (self.content / "mu-plugins").mkdir()
+        shutil.copy(PHP_DIR / "yoast-primary-term.php", self.content / "mu-plugins")
         for name in ("themes", "plugins", "languages"):
             (self.content / name).symlink_to(WORDPRESS / "wp-content" / name)
 

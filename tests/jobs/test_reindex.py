@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from recommender.feedback.events import parse_batch, store
 from recommender.index.builds import IndexStore
@@ -261,3 +262,25 @@ def test_the_nightly_run_rolls_up_and_prunes_feedback(site: dict[str, str]) -> N
         assert session.scalar(select(func.count()).select_from(FeedbackEvent)) == 4  # today's
         assert session.scalar(select(func.sum(FeedbackDaily.clicks))) == 2  # box + position 2
     engine.dispose()
+def test_a_plain_run_withdraws_what_the_site_withdrew(sqlite_session: Session) -> None:
+    """Without --full, WordPress is asked only for changed posts, but also for the ids of every
+    post it still has: a post deleted on the site is withdrawn the same night."""
+    from datetime import UTC, datetime, timedelta
+
+    from recommender.jobs import reindex
+    from recommender.storage.schema import IndexBuild
+    from tests.helpers.sites import serve_site
+
+    with serve_site() as fake:
+        spec = f"wordpress:{fake.url('')}"
+        reindex.sync_sources(sqlite_session, [spec], full=True, summary=reindex.Summary())
+        sqlite_session.add(IndexBuild(id="b1", model_id="m", dimension=3, status="ready",
+                                      started=datetime.now(UTC) - timedelta(hours=1)))
+        sqlite_session.commit()
+        del fake.posts[0]  # wp-101 deleted on the site
+        summary = reindex.Summary()
+        reindex.sync_sources(sqlite_session, [spec], full=False, summary=summary)
+        assert summary.withdrawn == 1
+        assert any("modified_after" in r for r in fake.requests)
+        status = sqlite_session.scalar(select(Article.status).where(Article.source_id == "wp-101"))
+        assert status == "unpublished"

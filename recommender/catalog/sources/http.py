@@ -119,8 +119,9 @@ def fetch(location: str, *, timeout: float = DEFAULT_TIMEOUT, accept: str = "*/*
     ``headers`` (an Authorization header) are sent as given and never appear in an error."""
     if not is_remote(location):
         return _read_file(location)
-    request = urllib.request.Request(location, headers={"User-Agent": USER_AGENT, "Accept": accept,
-                                                        **(headers or {})})
+    request = urllib.request.Request(location, headers={"User-Agent": USER_AGENT, "Accept": accept})
+    for name, value in (headers or {}).items():  # never copied to where a redirect points
+        request.add_unredirected_header(name, value)
     deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:

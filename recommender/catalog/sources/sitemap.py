@@ -207,7 +207,9 @@ def page_to_record(location: str, html: str, lastmod: datetime | None = None) ->
     canonical = urljoin(location, head.canonical or meta.get("og:url") or ld.get("url") or location)
     with contextlib.suppress(InvalidURL):  # parse_article reports the bad URL
         canonical = normalize_url(canonical)
-    section = _names(ld.get("articleSection")) or [meta.get("article:section") or ""]
+    # Yoast's article:section is the primary category; JSON-LD lists every category
+    section = [meta.get("article:section") or ""] if meta.get("article:section") else (
+        _names(ld.get("articleSection")) or [""])
     title = ld.get("headline") or meta.get("og:title") or doc.title
     return {
         "id": canonical,

@@ -68,6 +68,24 @@ def _terms(embedded: dict[str, Any], taxonomy: str) -> list[str]:
     return names
 
 
+def _section(post: dict[str, Any], embedded: dict[str, Any]) -> str:
+    """The primary category: Yoast's primary term when the site exposes it, else the first of
+    the post's own categories (the order the editor gave, not the alphabetical one)."""
+    names: dict[Any, str] = {}
+    for group in embedded.get("wp:term") or []:
+        for term in group if isinstance(group, list) else []:
+            if isinstance(term, dict) and term.get("taxonomy") == "category" and term.get("name"):
+                names[term.get("id")] = str(term["name"])
+    meta = post.get("meta")
+    primary = meta.get("_yoast_wpseo_primary_category") if isinstance(meta, dict) else None
+    given = post.get("categories")
+    ids: list[Any] = given if isinstance(given, list) else []
+    for term_id in [primary, post.get("yoast_primary_category"), *ids]:
+        if term_id in names:
+            return names[term_id]
+    return next(iter(names.values()), "")
+
+
 def _protected(post: dict[str, Any]) -> bool:
     """A password-protected post: never for readers, whatever its status."""
     return any(isinstance(post.get(name), dict) and post[name].get("protected")
@@ -96,7 +114,7 @@ def post_to_record(post: dict[str, Any]) -> dict[str, Any]:
     media = embedded.get("wp:featuredmedia")
     first = media[0] if isinstance(media, list) and media else None
     image = first.get("source_url") if isinstance(first, dict) else None  # may be an error object
-    categories = _terms(embedded, "category")
+    categories = _section(post, embedded)
     status = str(post.get("status") or "publish")
     return {
         "id": f"wp-{post['id']}" if post.get("id") is not None else None,
@@ -105,7 +123,7 @@ def post_to_record(post: dict[str, Any]) -> dict[str, Any]:
         "dek": textutil.dek(_summary(post)),
         "body": textutil.clean_text(textutil.strip_shortcodes(_rendered(post, "content"))),
         "authors": authors,
-        "section": categories[0] if categories else "",
+        "section": categories,
         "tags": _terms(embedded, "post_tag"),
         "status": "unpublished" if _protected(post) else STATUS_MAP.get(status, "unpublished"),
         "published_at": _gmt(post.get("date_gmt")),

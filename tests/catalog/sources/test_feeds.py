@@ -51,3 +51,14 @@ def test_short_dek_takes_the_first_sentence_or_300_characters() -> None:
     assert short_dek("<p>One. Two.</p>") == "One."
     long = "word " * 100
     assert len(short_dek(long)) <= 301 and short_dek(long).endswith("word…")
+
+
+def test_a_protected_post_in_a_wordpress_feed_is_not_published() -> None:
+    from recommender.catalog.sources.feeds import entry_to_record
+
+    entry = {"id": "g", "link": "https://mag.example/p/", "title": "Members only",
+             "summary": "There is no excerpt because this is a protected post.",
+             "content": [{"value": '<form class="post-password-form">Password:</form>'}]}
+    assert entry_to_record(entry)["status"] == "unpublished"
+    entry["summary"], entry["content"] = "Open to all.", [{"value": "<p>Open to all.</p>"}]
+    assert entry_to_record(entry)["status"] == "published"

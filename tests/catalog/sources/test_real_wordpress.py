@@ -3,6 +3,7 @@ per session by ``tests/helpers/wordpress.py``): what a site owner must be able t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,32 @@ def test_the_api_is_found_from_the_link_the_site_advertises(sqlite_session: Sess
     assert "rest_route=" in api and "/blog/" in api
     report = sync_source(sqlite_session, f"wordpress:{wp_second.url}")
     assert len(report.added) == 6
+
+
+def test_the_section_is_the_primary_category(sqlite_session: Session,
+                                             wp_main: WordPressSite) -> None:
+    sync_source(sqlite_session, f"wordpress:{wp_main.url}")
+    # filed under Climate and Football; Yoast's primary term says Football (alphabetically 2nd)
+    assert _by_source(sqlite_session, wp_main, "primary").section == "Football"
+
+
+def test_the_command_refuses_wrong_credentials_and_stores_nothing(
+        sqlite_url: str, wp_main: WordPressSite, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from recommender import exits
+    from recommender.cli import main as cli
+    from recommender.storage import migrations
+
+    migrations.upgrade(sqlite_url)
+    monkeypatch.setenv("RELATED_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("RELATED_WORDPRESS_AUTH", "admin:wrong-secret-value")
+    args = ["import", "--source", f"wordpress:{wp_main.url}", "--withdraw-missing"]
+    assert cli.main(args) == exits.FAILED
+    err = capsys.readouterr().err
+    assert "RELATED_WORDPRESS_AUTH" in err and "nothing imported" in err
+    assert "wrong-secret-value" not in err and "Traceback" not in err
+    monkeypatch.setenv("RELATED_WORDPRESS_AUTH", f"admin:{wp_main.app_password}")
+    assert cli.main(args) == exits.OK
+    out, err = capsys.readouterr()
+    assert json.loads(out)["added"] == 127 + 5 and "note:" not in err  # every status, no warning
+    assert wp_main.app_password not in out + err
