@@ -18,10 +18,7 @@ from sqlalchemy.orm import Session
 
 from recommender.catalog.articles import ArticleInput
 from recommender.catalog.live import LIVE_STATUSES
-from recommender.catalog.sources.feeds import fetch_feed
 from recommender.catalog.sources.http import DEFAULT_TIMEOUT, Fetched, SourceError, host_of
-from recommender.catalog.sources.sitemap import fetch_sitemap
-from recommender.catalog.sources.wordpress import fetch_wordpress
 from recommender.catalog.storing import upsert_articles
 from recommender.catalog.validation import Problem, validate_batch
 from recommender.storage.schema import Article, utcnow
@@ -29,8 +26,9 @@ from recommender.storage.schema import Article, utcnow
 __all__ = ["SOURCE_KINDS", "SourceError", "SyncReport", "parse_spec", "sync_source"]
 
 Fetcher = Callable[..., Fetched]
-SOURCE_KINDS: dict[str, Fetcher] = {"rss": fetch_feed, "atom": fetch_feed,
-                                    "wordpress": fetch_wordpress, "sitemap": fetch_sitemap}
+# Each kind's module is imported on first use (``fetcher``): feeds need feedparser, sitemaps
+# trafilatura and lxml; a site without such a source, or a reindex with none, never imports them.
+SOURCE_KINDS = ("rss", "atom", "wordpress", "sitemap")
 _WITHDRAWABLE = ("wordpress", "sitemap")  # feeds list only the latest entries
 
 
@@ -58,6 +56,23 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep or kind.lower() not in SOURCE_KINDS or not location.strip():
         raise ValueError(f"bad source {spec!r}: expected {'|'.join(SOURCE_KINDS)}:URL_OR_PATH")
     return kind.lower(), location.strip()
+
+
+def fetcher(kind: str) -> Fetcher:
+    """The fetch function of a source kind, importing its module (and its libraries) now."""
+    if kind in ("rss", "atom"):
+        from recommender.catalog.sources.feeds import fetch_feed
+
+        return fetch_feed
+    if kind == "wordpress":
+        from recommender.catalog.sources.wordpress import fetch_wordpress
+
+        return fetch_wordpress
+    if kind == "sitemap":
+        from recommender.catalog.sources.sitemap import fetch_sitemap
+
+        return fetch_sitemap
+    raise ValueError(f"unknown source kind {kind!r}: expected {'|'.join(SOURCE_KINDS)}")
 
 
 def _skipped(problem: Problem[str]) -> tuple[str, str]:
@@ -109,7 +124,7 @@ def sync_source(session: Session, spec: str, *, since: datetime | None = None,
         raise ValueError("withdraw_missing needs a full (not --since) wordpress or sitemap sync")
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    fetched = SOURCE_KINDS[kind](location, since=since, timeout=timeout)
+    fetched = fetcher(kind)(location, since=since, timeout=timeout)
     report = SyncReport(skipped=list(fetched.skipped), not_modified=fetched.not_modified)
     report.seen = len(fetched.records) + len(fetched.skipped)
     items, problems = validate_batch(session, fetched.records)
