@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from recommender.index.builds import IndexStore
-from recommender.jobs.build import full_build
+from recommender.jobs.build import builder_stamp, full_build
+from recommender.jobs.reindex import fail_interrupted_builds
 from recommender.live.recommender import Recommender
 from recommender.storage.engine import make_engine, make_session_factory
 from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem
@@ -235,3 +237,18 @@ def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
     engine.dispose()
     assert own, "the article published mid-build lost its own list"
     assert source_id in holders, "the article published mid-build is missing from its neighbour"
+
+
+def test_only_this_hosts_dead_builds_are_marked_failed(session: Session) -> None:
+    """Another host sharing the database may be building right now: its row is left alone."""
+    stamp = builder_stamp()
+    rows = {"mine": {**stamp, "pid": 1}, "legacy": {}, "elsewhere": {"host": "other", "pid": 1}}
+    for build_id, stats in rows.items():
+        session.add(IndexBuild(id=build_id, model_id="m", dimension=3, status="building",
+                               stats=stats))
+    session.add(IndexBuild(id="done", model_id="m", dimension=3, status="ready"))
+    session.commit()
+    assert sorted(fail_interrupted_builds(session)) == ["legacy", "mine"]
+    status = {row.id: row.status for row in session.execute(select(IndexBuild.id, IndexBuild.status))}
+    assert status == {"mine": "failed", "legacy": "failed", "elsewhere": "building", "done": "ready"}
+    assert "interrupted" in session.get(IndexBuild, "mine").stats["error"]  # type: ignore[union-attr]
