@@ -9,8 +9,10 @@ build and its lists serving.
 from __future__ import annotations
 
 import math
+import os
 import resource
 import secrets
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -67,6 +69,12 @@ class BuildReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def builder_stamp() -> dict[str, Any]:
+    """Who is building (host and pid), so the next run can tell its own dead builds from another
+    host's live one (``jobs.reindex.fail_interrupted_builds``)."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
 def new_build_id() -> str:
@@ -131,7 +139,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                 "experiment": experiment.name if experiment is not None else None}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,
                                dimension=int(vectors.shape[1]), count=len(ids), status="building",
-                               started=snapshot))
+                               started=snapshot, stats=builder_stamp()))
         session.commit()
         try:
             timings["index"] = round(time.perf_counter() - t0, 3)

@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender.catalog.live import LIVE_STATUSES
 from recommender.embedding.cache import stale_articles
 from recommender.embedding.encoder import Encoder
-from recommender.jobs.build import BuildReport, ProgressFactory, full_build, peak_rss_mb
+from recommender.jobs.build import (
+    BuildReport,
+    ProgressFactory,
+    builder_stamp,
+    full_build,
+    peak_rss_mb,
+)
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.locks import file_lock
@@ -152,21 +158,29 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
 
 
 def fail_interrupted_builds(session: Session) -> list[str]:
-    """Mark ``building`` rows ``failed``: their run died (killed, machine lost) mid-build.
+    """Mark ``building`` rows of this host ``failed``: their run died (killed, crashed) mid-build.
 
-    Only safe while holding the reindex lock (``run`` calls it there): a live build always holds
-    it, so any build still ``building`` then belongs to a process that is gone, and would read
-    as in progress forever. Commits; returns the ids marked.
+    Only safe while holding the reindex lock (``run`` calls it there): every build on this host
+    holds it, so a row still ``building`` then belongs to a process that is gone, and would read
+    as in progress forever. A row another host stamped (``jobs.build.builder_stamp``: several
+    hosts sharing one PostgreSQL) may be a live build there, and is left alone. Commits; returns
+    the ids marked.
     """
-    stale = list(session.scalars(select(IndexBuild).where(IndexBuild.status == "building")))
-    for build in stale:
+    host = builder_stamp()["host"]
+    marked = []
+    for build in session.scalars(select(IndexBuild).where(IndexBuild.status == "building")):
+        if (build.stats or {}).get("host", host) != host:
+            continue
         log.warning("build %s (started %s) was interrupted before it finished: marking it failed",
                     build.id, build.started.isoformat(timespec="seconds"))
         build.status, build.finished = "failed", utcnow()
         build.stats = {**(build.stats or {}), "error": "interrupted: the run ended before the build "
                        "finished (killed or crashed); found by the next run"}
+        marked.append(build.id)
     session.commit()
-    return [build.id for build in stale]
+    return marked
+
+
 def _roll_up_feedback(settings: Settings, session_factory: sessionmaker[Session]) -> dict[str, int]:
     """Yesterday's (and any missed day's) widget events summed; raw rows past retention pruned."""
     from recommender.feedback.rollup import rollup_and_prune

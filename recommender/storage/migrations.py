@@ -7,16 +7,25 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# An installed wheel carries the revisions inside the package (setup.py copies them there at
+# build time); a checkout (editable install, tests, CI) has them at the top of the repository.
+PACKAGED_DIR = Path(__file__).resolve().parent / "_migrations"
+CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def migrations_dir() -> Path:
+    """Where the Alembic scripts are: in the installed package, else in the checkout."""
+    for candidate in (PACKAGED_DIR, CHECKOUT_DIR):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise RuntimeError(f"the database migrations are missing (looked in {PACKAGED_DIR} and "
+                       f"{CHECKOUT_DIR}); reinstall the package")
 
 
 def alembic_config(database_url: str) -> Config:
     """An Alembic config pointing at our migrations and the given database."""
-    if not MIGRATIONS_DIR.is_dir():
-        raise RuntimeError(f"migrations directory not found at {MIGRATIONS_DIR}; "
-                           "install the project in editable mode (pip install -e .)")
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["database_url"] = database_url
     return cfg
 

@@ -68,6 +68,15 @@ def test_block_for_one_page_and_everywhere(session: Session) -> None:
     assert actions == ["block", "block-site-wide"]
 
 
+def test_a_site_wide_block_needs_a_reason(session: Session) -> None:
+    """Issue #17 item 10: the editors' form requires one, and so does the library behind it."""
+    a = _articles(session)
+    for reason in ("", "  \n "):
+        with pytest.raises(curation.CurationError, match="needs a reason"):
+            curation.block_everywhere(session, actor="bob", target_id=a[2].id, reason=reason)
+    assert session.query(Curation).count() == 0
+
+
 def test_expired_rules_stop_applying(session: Session) -> None:
     a = _articles(session)
     rule = curation.block(session, actor="ada", article_id=a[0].id, target_id=a[1].id,

@@ -6,6 +6,9 @@ on 127.0.0.1 (tests/helpers/sites.py)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from recommender.catalog.articles import parse_article
-from recommender.catalog.sources import SourceError, sync_source
+from recommender.catalog.sources import SourceError, fetcher, sync_source
 from recommender.catalog.storing import upsert_articles
 from tests.helpers.sites import WP_PATH, FakeSite, count_articles, stored
 
@@ -97,3 +100,29 @@ def test_bad_specs_are_value_errors(sqlite_session: Session) -> None:
             sync_source(sqlite_session, spec)
     with pytest.raises(ValueError, match="withdraw_missing"):
         sync_source(sqlite_session, "rss:/tmp/x.xml", withdraw_missing=True)
+
+
+LAZY = """
+import sys
+import recommender.catalog.sources as sources
+import recommender.cli.main, recommender.jobs.reindex
+heavy = ("feedparser", "trafilatura", "lxml", "justext")
+assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]
+sources.fetcher("rss")
+assert "feedparser" in sys.modules and "trafilatura" not in sys.modules
+sources.fetcher("wordpress")
+assert "trafilatura" not in sys.modules
+sources.fetcher("sitemap")
+assert "trafilatura" in sys.modules
+"""
+
+
+def test_source_libraries_are_imported_only_when_their_source_is_used() -> None:
+    """Issue #17 item 12: a reindex of a site with no sitemap source must not need trafilatura
+    and lxml (nor feedparser without a feed), so an install missing one still reindexes."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", LAZY], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with pytest.raises(ValueError, match="unknown source kind"):
+        fetcher("gopher")

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from recommender.feedback.events import parse_batch, store
 from recommender.index.builds import IndexStore
-from recommender.jobs.build import full_build
+from recommender.jobs.build import builder_stamp, full_build
+from recommender.jobs.reindex import fail_interrupted_builds
 from recommender.live.recommender import Recommender
 from recommender.storage.engine import make_engine, make_session_factory
 from recommender.storage.feedback_tables import FeedbackDaily, FeedbackEvent
@@ -262,6 +263,8 @@ def test_the_nightly_run_rolls_up_and_prunes_feedback(site: dict[str, str]) -> N
         assert session.scalar(select(func.count()).select_from(FeedbackEvent)) == 4  # today's
         assert session.scalar(select(func.sum(FeedbackDaily.clicks))) == 2  # box + position 2
     engine.dispose()
+
+
 def test_a_plain_run_withdraws_what_the_site_withdrew(sqlite_session: Session) -> None:
     """Without --full, WordPress is asked only for changed posts, but also for the ids of every
     post it still has: a post deleted on the site is withdrawn the same night."""
@@ -284,3 +287,18 @@ def test_a_plain_run_withdraws_what_the_site_withdrew(sqlite_session: Session) -
         assert any("modified_after" in r for r in fake.requests)
         status = sqlite_session.scalar(select(Article.status).where(Article.source_id == "wp-101"))
         assert status == "unpublished"
+
+
+def test_only_this_hosts_dead_builds_are_marked_failed(session: Session) -> None:
+    """Another host sharing the database may be building right now: its row is left alone."""
+    stamp = builder_stamp()
+    rows = {"mine": {**stamp, "pid": 1}, "legacy": {}, "elsewhere": {"host": "other", "pid": 1}}
+    for build_id, stats in rows.items():
+        session.add(IndexBuild(id=build_id, model_id="m", dimension=3, status="building",
+                               stats=stats))
+    session.add(IndexBuild(id="done", model_id="m", dimension=3, status="ready"))
+    session.commit()
+    assert sorted(fail_interrupted_builds(session)) == ["legacy", "mine"]
+    status = {row.id: row.status for row in session.execute(select(IndexBuild.id, IndexBuild.status))}
+    assert status == {"mine": "failed", "legacy": "failed", "elsewhere": "building", "done": "ready"}
+    assert "interrupted" in session.get(IndexBuild, "mine").stats["error"]  # type: ignore[union-attr]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -44,3 +48,21 @@ def test_migrated_schema_matches_models(migrated_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_the_migrations_are_found_installed_or_in_a_checkout(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wheel carries them in recommender/storage/_migrations (setup.py copies them there;
+    tests/test_install.py installs one); a checkout has them at the top. Neither: a clear error."""
+    assert migrations.migrations_dir() == migrations.CHECKOUT_DIR
+    packaged = tmp_path / "_migrations"
+    shutil.copytree(migrations.CHECKOUT_DIR, packaged)
+    monkeypatch.setattr(migrations, "PACKAGED_DIR", packaged)
+    assert migrations.migrations_dir() == packaged
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    migrations.upgrade(url)
+    assert migrations.current(url) is not None
+    monkeypatch.setattr(migrations, "PACKAGED_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(migrations, "CHECKOUT_DIR", tmp_path / "nowhere")
+    with pytest.raises(RuntimeError, match="migrations are missing"):
+        migrations.alembic_config(url)

@@ -24,10 +24,7 @@ from sqlalchemy.orm import Session
 from recommender.catalog.articles import ArticleInput
 from recommender.catalog.live import LIVE_STATUSES
 from recommender.catalog.sources.auth import CredentialStore
-from recommender.catalog.sources.feeds import fetch_feed
 from recommender.catalog.sources.http import DEFAULT_TIMEOUT, Fetched, SourceError, host_of, is_remote
-from recommender.catalog.sources.sitemap import fetch_sitemap
-from recommender.catalog.sources.wordpress import fetch_wordpress
 from recommender.catalog.storing import stored_by_key, upsert_articles
 from recommender.catalog.validation import Problem, validate_batch
 from recommender.storage.schema import Article, site_of, utcnow
@@ -35,8 +32,9 @@ from recommender.storage.schema import Article, site_of, utcnow
 __all__ = ["SOURCE_KINDS", "SourceError", "SyncReport", "SyncRun", "parse_spec", "sync_source"]
 
 Fetcher = Callable[..., Fetched]
-SOURCE_KINDS: dict[str, Fetcher] = {"rss": fetch_feed, "atom": fetch_feed,
-                                    "wordpress": fetch_wordpress, "sitemap": fetch_sitemap}
+# Each kind's module is imported on first use (``fetcher``): feeds need feedparser, sitemaps
+# trafilatura and lxml; a site without such a source, or a reindex with none, never imports them.
+SOURCE_KINDS = ("rss", "atom", "wordpress", "sitemap")
 _WITHDRAWABLE = ("wordpress", "sitemap")  # feeds list only the latest entries
 
 
@@ -65,6 +63,23 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep or kind.lower() not in SOURCE_KINDS or not location.strip():
         raise ValueError(f"bad source {spec!r}: expected {'|'.join(SOURCE_KINDS)}:URL_OR_PATH")
     return kind.lower(), location.strip()
+
+
+def fetcher(kind: str) -> Fetcher:
+    """The fetch function of a source kind, importing its module (and its libraries) now."""
+    if kind in ("rss", "atom"):
+        from recommender.catalog.sources.feeds import fetch_feed
+
+        return fetch_feed
+    if kind == "wordpress":
+        from recommender.catalog.sources.wordpress import fetch_wordpress
+
+        return fetch_wordpress
+    if kind == "sitemap":
+        from recommender.catalog.sources.sitemap import fetch_sitemap
+
+        return fetch_sitemap
+    raise ValueError(f"unknown source kind {kind!r}: expected {'|'.join(SOURCE_KINDS)}")
 
 
 def _skipped(problem: Problem[str]) -> tuple[str, str]:
@@ -147,7 +162,7 @@ def sync_source(session: Session, spec: str, *, since: datetime | None = None,
     elif kind == "sitemap":
         options["known"] = _known_urls(session)
     try:
-        fetched = SOURCE_KINDS[kind](location, **options)
+        fetched = fetcher(kind)(location, **options)
     except SourceError:
         if run is not None:
             run.fail(location)
