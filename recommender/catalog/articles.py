@@ -98,7 +98,7 @@ def _string_list(value: Any, name: str) -> list[str]:
         raise InvalidArticle(f"{name}: expected a list of strings")
     out: list[str] = []
     for item in items:
-        if not isinstance(item, str | int | float):
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
             raise InvalidArticle(f"{name}: expected a list of strings")
         cleaned = textutil.clean_line(str(item))[:200]
         if cleaned and cleaned not in out:
@@ -109,7 +109,7 @@ def _string_list(value: Any, name: str) -> list[str]:
 def _optional_str(value: Any, name: str, limit: int) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str | int | float):
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise InvalidArticle(f"{name}: expected a string")
     return textutil.clean_line(str(value))[:limit]
 
@@ -120,7 +120,10 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         raise InvalidArticle("expected an object with id, url and title")
     moment = now or utcnow()
     raw_id = record.get("id")
-    if raw_id is None or not isinstance(raw_id, str | int) or not str(raw_id).strip():
+    if isinstance(raw_id, float) and raw_id.is_integer() and abs(raw_id) <= 2**53:
+        raw_id = int(raw_id)  # JSON's 42.0 is the integer 42 (as JSON Schema counts it)
+    if (raw_id is None or not isinstance(raw_id, str | int) or isinstance(raw_id, bool)
+            or not str(raw_id).strip()):
         raise InvalidArticle("id: required (a non-empty string)")
     external_id = str(raw_id).strip()
     if len(external_id) > 255:
@@ -138,7 +141,9 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
     body = textutil.clean_text(raw_body)
     if len(body) > MAX_BODY_CHARS:
         raise InvalidArticle(f"body: longer than {MAX_BODY_CHARS} characters")
-    status = str(record.get("status") or "published").strip().lower()
+    raw_status = record.get("status")
+    status = (raw_status.strip().lower() if isinstance(raw_status, str)
+              else "published" if raw_status is None else repr(raw_status))
     if status not in STATUSES:
         raise InvalidArticle(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
     published_at = parse_datetime(record.get("published_at"), "published_at")

@@ -90,6 +90,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             **publishing.paths(),
             **preview.paths(),
         },
-        "components": {"schemas": {**public.SCHEMAS, **publishing.SCHEMAS, **preview.SCHEMAS},
+        "components": {"schemas": {**public.SCHEMAS, **publishing.SCHEMAS,
+                                   **preview.schemas(settings.related_k)},
                        "securitySchemes": BEARER},
     }
