@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recommender.catalog import text as textutil
-from recommender.catalog.urls import InvalidURL, normalize_url
+from recommender.catalog.urls import MAX_URL_LENGTH, InvalidURL, normalize_url
 from recommender.storage.schema import STATUSES, utcnow
 
 MAX_BODY_CHARS = 1_000_000
@@ -132,6 +132,8 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         url = normalize_url(str(record.get("url") or ""))
     except InvalidURL as exc:
         raise InvalidArticle(f"url: {exc}") from None
+    if len(url) > MAX_URL_LENGTH:  # normalising may lengthen it ("?a" is stored as "?a=")
+        raise InvalidArticle(f"url: longer than {MAX_URL_LENGTH} characters once normalised")
     title = _optional_str(record.get("title"), "title", 1000)
     if not title:
         raise InvalidArticle("title: required (non-empty text)")

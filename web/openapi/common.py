@@ -37,7 +37,10 @@ def k_parameter(maximum: int) -> dict[str, Any]:
 # What ``catalog.urls.normalize_url`` and ``catalog.validation`` accept, a little stricter: an
 # absolute http(s) URL, an ASCII host, no spaces or control characters.
 URL_PATTERN = ("^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?"
-               "(/[^\\x00-\\x20\\x7f-\\x9f]*)?$")
+               "(/[^\\s?#\\x00-\\x1f\\x7f-\\x9f]*)?"
+               "([?][A-Za-z0-9._~-]+=[A-Za-z0-9._~-]*(&[A-Za-z0-9._~-]+=[A-Za-z0-9._~-]*)*)?$")
+# Normalising never lengthens a URL of that shape by more than the "/" of an empty path.
+URL_MAX_LENGTH = 2047
 # Text that is not empty once markup and control characters are stripped (``catalog.text``): a
 # visible character before any markup.
 TEXT_PATTERN = "^[^<&]*[^\\s<&\\x00-\\x1f\\x7f]"
@@ -46,7 +49,8 @@ URL = {"name": "url", "in": "query", "required": True,
        "description": "The article page's URL; tracking parameters (utm_*, fbclid, …), the "
                       "fragment and a trailing slash are ignored",
        # what ``web.params.url_param`` accepts: an absolute http(s) URL, no spaces or controls
-       "schema": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": URL_PATTERN},
+       "schema": {"type": "string", "minLength": 1, "maxLength": URL_MAX_LENGTH,
+                  "pattern": URL_PATTERN},
        "example": "https://meridian.example/2025/12/what-the-delhi-summit-settled"}
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "description": "An ETag from an earlier response", "schema": {"type": "string"}}
