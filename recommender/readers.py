@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from recommender.catalog.items import active_curations
 from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
-from recommender.catalog.urls import normalize_url
+from recommender.catalog.urls import InvalidURL, normalize_url
 from recommender.storage.schema import Article, RelatedItem, utcnow
 
 
@@ -68,7 +68,10 @@ def find_article(session: Session, *, external_id: str | None = None, url: str |
     if external_id is not None:
         query = query.where(Article.external_id == external_id)
     elif url is not None:
-        query = query.where(Article.url == normalize_url(url))
+        try:
+            query = query.where(Article.url == normalize_url(url))
+        except InvalidURL:  # e.g. a normalised URL normalised again grew past the length limit
+            raise ArticleNotFound(f"no published article with url {url!r}") from None
     else:
         raise ValueError("pass external_id or url")
     if live_only:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import String, func, literal, select
 from sqlalchemy.orm import Session
 
+from recommender.catalog.urls import normalize_url
 from recommender.ranking.formulas import other_language
 from recommender.readers import ArticleNotFound, find_article, related_for, same_language_clause
 from recommender.storage.schema import Article, Curation, RelatedItem, utcnow
@@ -181,3 +182,13 @@ def test_the_sql_language_rule_is_the_ranker_s(session: Session, page: str, othe
     shown = session.scalar(select(func.count()).where(
         same_language_clause(page, literal(other, String)))) == 1
     assert shown is not bool(other_language(page, other, unknown=""))
+
+
+def test_a_url_no_article_can_have_is_not_found(session: Session) -> None:
+    """The API passes the normalised URL on; normalised again (``?a`` becomes ``?a=``) it may
+    pass the length limit: that names no article (a 404), never an error (it was a 500)."""
+    url = "https://mag.example/" + "a" * 1000 + "?" + "&".join("b" * 3 + str(i) for i in range(200))
+    normalised = normalize_url(url[:2048])
+    assert len(normalised) > 2048
+    with pytest.raises(ArticleNotFound):
+        find_article(session, url=normalised)

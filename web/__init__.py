@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, config: dict[str, Any] | None =
     caching.init_app(app, settings)
     errors.init_app(app)
     app.register_blueprint(api.bp)
+    app.url_map.converters["withdrawable_id"] = ingest.WithdrawableId
     app.register_blueprint(ingest.bp)  # the CMS's publish webhook (no CORS)
     app.register_blueprint(widget.bp)
     app.register_blueprint(health.bp)

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.routing import PathConverter
 
 from recommender.accounts.apikeys import verify_key
 from recommender.live import publishing
@@ -74,11 +75,21 @@ def publish_articles() -> Response:
     try:
         report = publishing.publish(session, db.resources().recommender, payload, actor)
     except publishing.PublishRejected as exc:
-        raise ApiError(422, exc.message, problems=[p.as_dict() for p in exc.problems]) from None
+        raise ApiError(409 if exc.conflict else 422, exc.message,
+                       problems=[p.as_dict() for p in exc.problems]) from None
     return _respond(report.items, report.lists_updated, 201 if report.added else 200)
 
 
-@bp.delete("/articles/<path:article_id>")
+class WithdrawableId(PathConverter):
+    """An id in ``DELETE /articles/<id>``: any path but one ending in ``/related``, which is the
+    readers' list of another article (``GET /articles/<id>/related``). Without this, DELETE
+    matched that path too, and OPTIONS advertised a method the resource does not have; an id
+    that itself ends in ``/related`` is withdrawn with ``"status": "unpublished"`` instead."""
+
+    regex = r"(?:(?!/related$)[^\x00])+"
+
+
+@bp.delete("/articles/<withdrawable_id:article_id>")
 def withdraw_article(article_id: str) -> Response:
     """Unpublish an article: gone from every list before this answers. Repeating is harmless."""
     actor = f"api-key:{_authenticate()}"

@@ -66,6 +66,8 @@ def _body() -> dict[str, Any]:
 def _k(data: dict[str, Any]) -> int:
     maximum = db.resources().settings.related_k
     k = data.get("k", DEFAULT_K)
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)  # JSON's 3.0 is the integer 3 (as JSON Schema counts it)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= maximum:
         raise ApiError(422, f"k must be an integer from 1 to {maximum}", "k")
     return k

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recommender.catalog import text as textutil
-from recommender.catalog.urls import InvalidURL, as_published, normalize_url
+from recommender.catalog.urls import MAX_URL_LENGTH, InvalidURL, as_published, normalize_url
 from recommender.storage.schema import STATUSES, utcnow
 
 MAX_BODY_CHARS = 1_000_000
@@ -100,7 +100,7 @@ def _string_list(value: Any, name: str) -> list[str]:
         raise InvalidArticle(f"{name}: expected a list of strings")
     out: list[str] = []
     for item in items:
-        if not isinstance(item, str | int | float):
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
             raise InvalidArticle(f"{name}: expected a list of strings")
         cleaned = textutil.clean_line(str(item))[:200]
         if cleaned and cleaned not in out:
@@ -111,7 +111,7 @@ def _string_list(value: Any, name: str) -> list[str]:
 def _optional_str(value: Any, name: str, limit: int) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str | int | float):
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise InvalidArticle(f"{name}: expected a string")
     return textutil.clean_line(str(value))[:limit]
 
@@ -122,7 +122,10 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         raise InvalidArticle("expected an object with id, url and title")
     moment = now or utcnow()
     raw_id = record.get("id")
-    if raw_id is None or not isinstance(raw_id, str | int) or not str(raw_id).strip():
+    if isinstance(raw_id, float) and raw_id.is_integer() and abs(raw_id) <= 2**53:
+        raw_id = int(raw_id)  # JSON's 42.0 is the integer 42 (as JSON Schema counts it)
+    if (raw_id is None or not isinstance(raw_id, str | int) or isinstance(raw_id, bool)
+            or not str(raw_id).strip()):
         raise InvalidArticle("id: required (a non-empty string)")
     external_id = str(raw_id).strip()
     if len(external_id) > 255:
@@ -131,6 +134,8 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
         url = normalize_url(str(record.get("url") or ""))
     except InvalidURL as exc:
         raise InvalidArticle(f"url: {exc}") from None
+    if len(url) > MAX_URL_LENGTH:  # normalising may lengthen it ("?a" is stored as "?a=")
+        raise InvalidArticle(f"url: longer than {MAX_URL_LENGTH} characters once normalised")
     title = _optional_str(record.get("title"), "title", 1000)
     if not title:
         raise InvalidArticle("title: required (non-empty text)")
@@ -140,7 +145,9 @@ def parse_article(record: Mapping[str, Any], now: datetime | None = None) -> Art
     body = textutil.clean_text(raw_body)
     if len(body) > MAX_BODY_CHARS:
         raise InvalidArticle(f"body: longer than {MAX_BODY_CHARS} characters")
-    status = str(record.get("status") or "published").strip().lower()
+    raw_status = record.get("status")
+    status = (raw_status.strip().lower() if isinstance(raw_status, str)
+              else "published" if raw_status is None else repr(raw_status))
     if status not in STATUSES:
         raise InvalidArticle(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
     published_at = parse_datetime(record.get("published_at"), "published_at")

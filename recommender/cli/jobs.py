@@ -73,6 +73,10 @@ def _print_table(result: dict[str, Any], stream: Any = sys.stdout) -> None:
 
 def register(sub: Any) -> None:
     register_reindex(sub)
+    # --- #17 item 2: scheduled articles going live
+    pd = sub.add_parser("publish-due", help="give scheduled articles that went live their lists "
+                                            "and put them in their neighbours' (cron, every minute)")
+    pd.set_defaults(handler=cmd_publish_due)
     ev = sub.add_parser("eval", help="evaluate on a labelled set beside a TF-IDF baseline")
     ev.add_argument("directory", metavar="DIR")
     ev.add_argument("--k", type=int, default=10)
@@ -137,3 +141,24 @@ def register_reindex(sub: Any) -> None:
     ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
     ri.add_argument("--quiet", action="store_true", help="no progress bar")
     ri.set_defaults(handler=cmd_reindex)
+
+
+def cmd_publish_due(args: argparse.Namespace, settings: Settings) -> int:
+    """Refresh the lists of scheduled articles now live; one JSON line (``live.due``)."""
+    del args
+    from recommender.live.due import publish_due
+    from recommender.live.recommender import Recommender
+    from recommender.storage.engine import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            report = publish_due(session, Recommender(settings, factory))
+    except Exception as exc:
+        print(f"related-reading publish-due: error: {_describe(exc)}", file=sys.stderr)
+        return exits.FAILED
+    finally:
+        engine.dispose()
+    print(json.dumps(report.to_dict()))
+    return exits.OK

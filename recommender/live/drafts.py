@@ -52,7 +52,9 @@ def _check_characters(name: str, value: Any) -> None:
 
 
 def _strings(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    value = data.get(name) or []
+    value = data.get(name)
+    if value is None or value == "":
+        value = []
     if isinstance(value, str):
         value = value.replace(";", ",").split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -41,10 +41,14 @@ class Problem:
 class PublishRejected(ValueError):
     """The request was refused as a whole; nothing was stored."""
 
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+    def __init__(self, message: str, problems: list[Problem] | None = None, *,
+                 conflict: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems or []
+        # every item is valid, but some clash: an id or URL twice in the request, or a URL
+        # another stored article has (a 409, not a 422: the request is well-formed)
+        self.conflict = conflict
 
 
 class UnknownArticle(LookupError):
@@ -111,7 +115,7 @@ def validate(session: Session, records: list[Any],
     if found:
         problems = [_problem(p) for p in found]  # in index order
         raise PublishRejected(f"{len(problems)} problem(s) in the request; nothing was stored",
-                              problems)
+                              problems, conflict=all(p.kind != "invalid" for p in found))
     return items
 
 

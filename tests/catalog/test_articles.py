@@ -96,3 +96,18 @@ def test_oversized_and_empty_fields_are_rejected_clearly() -> None:
     one_mb_of_words = ("word " * 199_999).strip()
     assert len(parse_article({"id": "a", "url": "https://x.example/a", "title": "T",
                               "body": one_mb_of_words}).body) < 1_000_000
+
+
+def test_a_url_too_long_once_normalised_is_refused() -> None:
+    """Normalising lengthens some URLs (an empty path gets "/"); the stored URL would not fit its
+    column (PostgreSQL refused it with a 500), so the record is refused naming the url."""
+    url = "https://" + "a" * (2048 - len("https://"))
+    with pytest.raises(InvalidArticle, match="url: longer than 2048 characters once normalised"):
+        parse_article({"id": "x", "url": url, "title": "T"})
+
+
+def test_numbers_that_are_integers_are_ids_and_booleans_are_not_text() -> None:
+    assert parse_article({"id": 42.0, "url": "https://x.example/", "title": 5}).external_id == "42"
+    for record in ({"id": True}, {"title": False}, {"tags": [True]}, {"status": 0}):
+        with pytest.raises(InvalidArticle):
+            parse_article({"id": "x", "url": "https://x.example/", "title": "T", **record})

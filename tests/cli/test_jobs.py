@@ -117,3 +117,20 @@ def test_the_command_ends_with_one_json_line_with_the_real_model(
     assert result["metrics"]["ndcg@10"] > _random_ndcg([str(r["id"]) for r in records], judged)
     assert "ndcg@10" in out.err  # the table goes to stderr beside the JSON
     assert result["mode"] == "relatedness" and "recency and fallback off" in out.err
+
+
+# -- publish-due ----------------------------------------------------------------------------
+
+def test_publish_due_prints_one_json_line_and_loads_no_model_when_nothing_is_due(
+        demo_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """What cron runs every minute: with nothing due it is one query (the model is never made:
+    the demo was built with the fake encoder, so a real one would not even match it)."""
+    monkeypatch.setenv("RELATED_DATA_DIR", str(demo_dir))
+    assert main(["publish-due"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(out[-1]) == {"went_live": 0, "ids": [], "lists_updated": 0,
+                                   "remaining": False}
+    monkeypatch.setenv("RELATED_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert main(["publish-due"]) == 1
+    assert "publish-due: error: database unreachable" in capsys.readouterr().err

@@ -79,3 +79,21 @@ def raw_request(base: str, data: bytes, timeout: float = 20) -> tuple[int, dict[
     lines = head.decode("latin-1").split("\r\n")
     headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
     return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+@contextmanager
+def serve_in_thread(app: object) -> Iterator[str]:
+    """A Flask app served on a socket from this process (Werkzeug, threaded), so a test can hand
+    it objects a gunicorn child could not get (the fake encoder) and still test over HTTP."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

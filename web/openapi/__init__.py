@@ -91,7 +91,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             **preview.paths(),
             **feedback.paths(),  # --- #16 readers' feedback
         },
-        "components": {"schemas": {**public.SCHEMAS, **publishing.SCHEMAS, **preview.SCHEMAS,
-                                   **feedback.SCHEMAS},
+        "components": {"schemas": {**public.SCHEMAS, **publishing.SCHEMAS,
+                                   **preview.schemas(settings.related_k), **feedback.SCHEMAS},
                        "securitySchemes": BEARER},
     }

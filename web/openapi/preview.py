@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.openapi.common import JSON, STRING_LIST, UNAUTHORIZED, error, ref
+from web.openapi.common import JSON, TEXT_PATTERN, UNAUTHORIZED, error, ref
 
 PREVIEW_ITEM = {
     "type": "object", "additionalProperties": False,
@@ -22,20 +22,35 @@ PREVIEW_ITEM = {
         "pinned": {"type": "boolean"}, "fallback": {"type": "boolean"},
         "note": {"type": "string"}},
 }
+NO_NUL = "^[^\\x00]*$"  # ``live.drafts`` refuses NUL characters
+# ``live.drafts``: a list of up to 50 strings of up to 255 characters, or one string (split at
+# "," and ";"), or null/"" for none.
+DRAFT_LIST = {"anyOf": [{"type": "array", "maxItems": 50,
+                         "items": {"type": "string", "maxLength": 255, "pattern": NO_NUL}},
+                        {"type": "string", "maxLength": 255, "pattern": NO_NUL},
+                        {"type": "null"}]}
+
 SCHEMAS: dict[str, Any] = {
     "DraftInput": {
         "type": "object", "additionalProperties": False,
-        "description": "An unpublished article; it needs a title or a body",
+        "description": "An unpublished article; it needs a title or a body with some text "
+                       "(before any markup)",
+        "anyOf": [{"required": ["title"],
+                   "properties": {"title": {"type": "string", "pattern": TEXT_PATTERN}}},
+                  {"required": ["body"],
+                   "properties": {"body": {"type": "string", "pattern": TEXT_PATTERN}}}],
         "properties": {
-            "title": {"type": "string", "maxLength": 1000},
-            "dek": {"type": "string", "maxLength": 2000},
-            "body": {"type": "string", "maxLength": 1000000,
+            "title": {"type": ["string", "null"], "maxLength": 1000, "pattern": NO_NUL},
+            "dek": {"type": ["string", "null"], "maxLength": 2000, "pattern": NO_NUL},
+            "body": {"type": ["string", "null"], "maxLength": 1000000, "pattern": NO_NUL,
                      "description": "Text or HTML (markup is stripped)"},
-            "tags": STRING_LIST, "authors": STRING_LIST,
-            "section": {"type": "string", "maxLength": 255},
-            "content_type": {"type": "string", "default": "news",
+            "tags": DRAFT_LIST, "authors": DRAFT_LIST,
+            "section": {"type": ["string", "null"], "maxLength": 255, "pattern": NO_NUL},
+            "content_type": {"type": ["string", "null"], "default": "news",
+                             "pattern": "^\\s*([a-z][a-z0-9_-]{0,31})?\\s*$",
                              "examples": ["news", "analysis", "opinion", "review", "evergreen"]},
-            "language": {"type": "string", "default": "en", "maxLength": 16},
+            "language": {"type": ["string", "null"], "default": "en", "maxLength": 16,
+                         "pattern": NO_NUL},
             "k": {"type": "integer", "minimum": 1, "default": 3,
                   "description": "How many items (at most RELATED_RELATED_K)"}},
         "example": {"title": "Russia and India agree oil payments", "tags": ["india", "russia"],
@@ -51,6 +66,15 @@ SCHEMAS: dict[str, Any] = {
                        "build_id": {"type": "string"}},
     },
 }
+
+
+def schemas(max_k: int) -> dict[str, Any]:
+    """The schemas, with ``k``'s maximum this deployment's list length (``related_k``)."""
+    draft = dict(SCHEMAS["DraftInput"])
+    draft["properties"] = {**draft["properties"],
+                           "k": {**draft["properties"]["k"], "maximum": max_k,
+                                 "default": min(3, max_k)}}
+    return {**SCHEMAS, "DraftInput": draft}
 
 
 def paths() -> dict[str, Any]:

@@ -17,7 +17,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "ArticleRef": {
         "type": "object", "required": ["id", "url", "title"], "additionalProperties": False,
-        "properties": {"id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+        "properties": {"id": {"type": "string"},
+                       "url": {"type": "string", "description": "As stored (an IRI)"},
                        "title": {"type": "string"}},
     },
     "Teaser": {
@@ -25,7 +26,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "url", "title", "dek", "image", "section", "authors", "published_at",
                      "read_minutes", "read_label", "position", "score"],
         "properties": {
-            "id": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+            "id": {"type": "string"}, "url": {"type": "string", "description": "As stored (an IRI)"},
             "title": {"type": "string"}, "dek": {"type": "string"},
             "image": {"type": ["string", "null"]}, "section": {"type": "string"},
             "authors": {"type": "array", "items": {"type": "string"}},

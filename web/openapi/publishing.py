@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.openapi.common import ARTICLE_ID, JSON, STRING_LIST, UNAUTHORIZED, error, ref
+from web.openapi.common import (
+    ARTICLE_ID,
+    DATE,
+    ID_PATTERN,
+    JSON,
+    STRING_LIST,
+    TEXT,
+    TEXT_PATTERN,
+    UNAUTHORIZED,
+    URL_MAX_LENGTH,
+    URL_PATTERN,
+    error,
+    ref,
+)
 
 SCHEMAS: dict[str, Any] = {
     "ArticleInput": {
@@ -15,21 +28,32 @@ SCHEMAS: dict[str, Any] = {
         "description": "One article in the JSON Lines import format (README, Article format); "
                        "unknown fields are ignored",
         "properties": {
-            "id": {"type": "string", "minLength": 1, "maxLength": 255,
-                   "description": "The CMS's id: the upsert key"},
-            "url": {"type": "string", "format": "uri", "maxLength": 2048},
-            "title": {"type": "string", "minLength": 1}, "dek": {"type": "string"},
-            "body": {"type": "string", "description": "Text or HTML (markup is stripped)"},
+            "id": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 255,
+                              "pattern": ID_PATTERN},
+                             {"type": "integer", "minimum": -(2**53 - 1), "maximum": 2**53 - 1}],
+                   "description": "The CMS's id: the upsert key (no control characters)"},
+            "url": {"type": "string", "maxLength": URL_MAX_LENGTH, "pattern": URL_PATTERN},
+            "title": {"anyOf": [{"type": "string", "minLength": 1, "pattern": TEXT_PATTERN},
+                                {"type": "number"}]},
+            "dek": TEXT,
+            "body": {"type": ["string", "null"],
+                     "description": "Text or HTML (markup is stripped)"},
             "authors": STRING_LIST, "tags": STRING_LIST,
-            "section": {"type": "string"}, "content_type": {"type": "string",
-                                                           "examples": ["news", "analysis"]},
-            "language": {"type": "string", "default": "en"},
-            "published_at": {"type": ["string", "null"], "format": "date-time"},
-            "updated_at": {"type": ["string", "null"], "format": "date-time"},
-            "status": {"enum": ["published", "draft", "scheduled", "unpublished"],
+            "section": TEXT, "content_type": {**TEXT, "examples": ["news", "analysis"]},
+            "language": {**TEXT, "default": "en"},
+            "published_at": DATE, "updated_at": DATE,
+            "status": {"enum": ["published", "draft", "scheduled", "unpublished", None],
                        "default": "published"},
-            "image": {"type": ["string", "null"], "format": "uri"},
+            "image": {"anyOf": [{"type": "string", "maxLength": 0}, {"type": "string", "maxLength": 2048,
+                                 "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\x00-\\x1f\\x7f-\\x9f]+$"},
+                                {"type": "null"}],
+                      "description": "An absolute http(s) URL of the teaser image"},
         },
+        # a scheduled article needs its date (a published one without one is live from now)
+        "anyOf": [{"properties": {"status": {"enum": ["published", "draft", "unpublished",
+                                                      None]}}},
+                  {"required": ["published_at"],
+                   "properties": {"published_at": {"type": "string", "format": "date-time"}}}],
         "example": {"id": "cms-4711", "url": "https://meridian.example/2026/01/harbour-reopens",
                     "title": "The harbour reopens", "dek": "After two years of works",
                     "body": "<p>The harbour reopened on Monday…</p>", "tags": ["ports"],
@@ -56,7 +80,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"error": {
             "type": "object", "required": ["code", "message"], "additionalProperties": False,
             "properties": {
-                "code": {"const": 422}, "message": {"type": "string"},
+                "code": {"enum": [409, 422]}, "message": {"type": "string"},
                 "problems": {"type": "array", "items": {
                     "type": "object", "required": ["index", "field", "message"],
                     "additionalProperties": False,
@@ -94,13 +118,19 @@ def paths() -> dict[str, Any]:
                 "401": UNAUTHORIZED,
                 "413": error("The body is larger than 5 MB"),
                 "415": error("The body is not JSON"),
+                "409": {"description": "Every article is valid but some clash: an id or URL "
+                                       "given twice, or a URL another stored article has "
+                                       "(every clash listed); nothing was stored",
+                        "content": {JSON: {"schema": ref("ValidationError")}}},
                 "422": {"description": "Invalid articles (every problem listed) or more than 500; "
                                        "nothing was stored",
                         "content": {JSON: {"schema": ref("ValidationError")}}}}}},
         "/api/v1/articles/{article_id}": {"delete": {
             "summary": "Withdraw an article (status unpublished)", "tags": ["publishing"],
             "description": "Gone from every related list before the response is sent; "
-                           "withdrawing twice is harmless.",
+                           "withdrawing twice is harmless. An id ending in `/related` names "
+                           "another article's list: withdraw it with `\"status\": "
+                           "\"unpublished\"` instead.",
             "security": [{"bearerAuth": []}], "parameters": [ARTICLE_ID],
             "responses": {
                 "200": {"description": "Withdrawn (or already withdrawn: action unchanged)",
