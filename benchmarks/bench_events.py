@@ -207,10 +207,11 @@ def run_database(label: str, url: str, env: dict[str, str], args: argparse.Names
     cost = cpu_cost(url, 300, args.articles)
     server = Server({**env, "RELATED_DATABASE_URL": url}, args.workers, args.threads)
     try:
+        before = stored(url)
         events = wrk(server.base, EVENTS_LUA.format(seed=3, n=args.articles, ua=UA),
                      args.duration, args.connections, args.wrk_threads, workdir)
-        acknowledged = round(events["rps"] * args.duration) * 10
-        kept = stored(url)
+        acknowledged = round(events["rps"] * args.duration) * 10  # wrk's rate x its duration
+        kept = stored(url) - before
         widget_lua = RANDOM_LUA.format(seed=1, n=args.articles,
                                        path=f"/widget/related.html?k=3&url={quote(HOST)}%2Fa%2F",
                                        suffix="")
