@@ -112,8 +112,10 @@ def _event(index: int, event: Any) -> Event:
 
 def _resolve(session: Session, ids: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(ids))
-    found: dict[str, int] = {external: id_ for external, id_ in session.execute(
-        select(Article.external_id, Article.id).where(Article.external_id.in_(wanted)))}
+    table = Article.__table__
+    # Core on the session's connection: the ORM's per-statement work doubled the endpoint's cost
+    found: dict[str, int] = {external: id_ for external, id_ in session.connection().execute(
+        select(table.c.external_id, table.c.id).where(table.c.external_id.in_(wanted)))}
     missing = [i for i in wanted if i not in found]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5])
@@ -141,10 +143,13 @@ def store(session: Session, events: Sequence[Event], now: datetime | None = None
     """Add the batch's rows, skipping any this view already recorded; the caller commits."""
     rows = rows_for(session, events, now)
     dialect = session.get_bind().dialect.name
+    # Core executemany on the session's connection (insertmanyvalues batches it): measured
+    # 3.6-4.8 ms of CPU a batch of 10, against ~5 through the ORM's bulk path and ~10 for one
+    # literal multi-row VALUES (compiled afresh every time).
     if dialect == "postgresql":
         statement: Any = pg_insert(FeedbackEvent).on_conflict_do_nothing()
     elif dialect == "sqlite":
         statement = sqlite_insert(FeedbackEvent).on_conflict_do_nothing()
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         statement = insert(FeedbackEvent)
-    session.execute(statement, rows)
+    session.connection().execute(statement, rows)

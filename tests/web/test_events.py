@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from recommender.settings import Settings
+from recommender.storage.engine import make_engine
 from recommender.storage.feedback_tables import FeedbackEvent
 from tests.helpers.demo import WIDGET_ORIGIN
 from tests.helpers.feedback import BROWSER_UA, batch, click, impression, token
@@ -113,3 +122,72 @@ def test_the_fragment_names_page_and_arm_but_tracks_nothing(client: FlaskClient,
     script = client.get("/widget/v1.js").data.decode()
     assert "sendBeacon" in script and "IntersectionObserver" in script
     assert "doNotTrack" in script and "globalPrivacyControl" in script
+
+
+def test_an_acknowledged_batch_survives_kill_9(demo_dir: Path, tmp_path: Path) -> None:
+    """A 204 means committed: kill -9 the whole server right after it, the rows are there."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RELATED_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(RELATED_DATA_DIR=str(demo_dir), TMPDIR=str(tmp_path))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "recommender", "serve", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "2"], cwd=Path(__file__).resolve().parents[2], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("server did not start")
+                time.sleep(0.2)
+        view = token()
+        request = urllib.request.Request(
+            base + "/api/v1/events", method="POST",
+            data=batch(impression(PAGE, ITEMS, view), click(PAGE, ITEMS[0], 1, view)),
+            headers={"Content-Type": "text/plain", "User-Agent": BROWSER_UA})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)  # master and worker, no chance to flush anything
+        server.wait(timeout=30)
+    settings = Settings.from_env({"RELATED_DATA_DIR": str(demo_dir)})
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(FeedbackEvent)).scalar() == 5
+    engine.dispose()
+
+
+def test_an_experiments_arms_are_served_by_page(app: Flask, client: FlaskClient) -> None:
+    from recommender.feedback import experiments
+    from recommender.jobs.build import full_build
+    from recommender.live.recommender import Recommender
+    from recommender.ranking.policy import RankingPolicy
+    from recommender.ranking.saved import save_policy
+    from tests.helpers.fakes import FakeEncoder
+
+    resources = app.extensions["related"]
+    with resources.session_factory() as session:
+        a = save_policy(session, RankingPolicy(), actor="ed").id
+        b = save_policy(session, replace(RankingPolicy(), mmr_lambda=0.6), actor="ed").id
+        experiments.start(session, name="by-page", policy_a=a, policy_b=b, split=0.5, actor="ed")
+    full_build(Recommender(resources.settings, resources.session_factory, encoder=FakeEncoder()))
+    seen = set()
+    for n in range(1, 13):
+        page = f"demo-{n:03d}"
+        related = client.get(f"/api/v1/articles/{page}/related")
+        if related.status_code != 200 or not related.get_json()["items"]:
+            continue
+        url = related.get_json()["article"]["url"]
+        arm = experiments.assign("by-page", 0.5, page)
+        for _ in range(2):  # the same page always gets the same arm
+            html = client.get("/widget/related.html", query_string={"url": url}).data.decode()
+            assert f'data-rr-arm="{arm}"' in html
+        seen.add(arm)
+    assert seen == {"by-page-a", "by-page-b"}

@@ -7,6 +7,7 @@ once; bad batches sent from the page get 400 and store nothing.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from recommender.cli.main import main
 from recommender.settings import Settings
 from recommender.storage.feedback_tables import FeedbackEvent
+from recommender.storage.schema import Article
 from tests.helpers.browser import CHROMIUM, serve, watch_console
 from web import create_app
 
@@ -29,6 +31,7 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 SMALL = {"width": 1000, "height": 420}  # the box starts below the fold
 EVENTS = "/api/v1/events"
+SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "performance.png"
 
 
 @pytest.fixture
@@ -167,3 +170,72 @@ def test_bad_batches_from_a_page_get_400(site: tuple[str, Any], browser: Any) ->
         assert status == 400 and message in text
     page.close()
     assert _rows(app) == 0
+
+
+def _seed(app: Any, days: int = 14) -> None:
+    """Two weeks of plausible traffic over the demo: more views on some pages, CTR falling by
+    position. Seeded, so the screenshot is stable."""
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import select as sql_select
+
+    from recommender.feedback.events import parse_batch, store
+    from recommender.storage.schema import RelatedItem, utcnow
+    from tests.helpers.feedback import batch, click, impression, token
+
+    rng = random.Random(16)
+    with app.extensions["related"].session_factory() as session:
+        external = {i: e for i, e in session.execute(sql_select(Article.id, Article.external_id))}
+        lists: dict[str, list[str]] = {}
+        for page, target in session.execute(sql_select(RelatedItem.article_id,
+                                                       RelatedItem.target_id)
+                                            .order_by(RelatedItem.article_id, RelatedItem.position)):
+            lists.setdefault(external[page], []).append(external[target])
+        pages = sorted(lists)
+        for day in range(days):
+            events = []
+            for _ in range(60):
+                page = pages[min(len(pages) - 1, int(rng.expovariate(1 / 12)))]
+                items, view = lists[page][:3], token()
+                events.append(impression(page, items, view))
+                for position, item in enumerate(items, start=1):
+                    if rng.random() < 0.09 / position:
+                        events.append(click(page, item, position, view))
+            for start in range(0, len(events), 40):
+                store(session, parse_batch(batch(*events[start:start + 40])),
+                      now=utcnow() - timedelta(days=day, hours=1))
+        session.commit()
+
+
+def test_the_performance_page_in_a_browser(demo_settings: Settings, browser: Any) -> None:
+    from tests.helpers.editing import EDITOR, PASSWORD, add_editor
+
+    app = create_app(demo_settings)
+    add_editor(app)
+    _seed(app)
+    server, origin = serve(app)
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = watch_console(page)
+        page.goto(f"{origin}/editor/performance")
+        page.fill("input[name=name]", EDITOR)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{origin}/editor/performance")
+        assert page.locator("svg.ed-chart").count() == 5
+        bars = page.locator("section:has(h2:text('CTR by position')) svg rect")
+        assert bars.count() == 3
+        widths = [float(bars.nth(i).get_attribute("width") or 0) for i in range(3)]
+        assert widths[0] > widths[2] > 0  # position 1 is clicked most
+        assert page.locator("#gini").inner_text() != "0.00"
+        assert page.locator("svg polyline").count() == 1  # coverage over the days
+        shot = page.screenshot(full_page=True)
+        assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+        if os.environ.get("UPDATE_SCREENSHOTS"):
+            SHOT.parent.mkdir(parents=True, exist_ok=True)
+            SHOT.write_bytes(shot)
+        assert errors == []
+    finally:
+        server.shutdown()
+        app.extensions["related"].engine.dispose()

@@ -14,12 +14,12 @@ from markupsafe import Markup, escape
 INK, ACCENT, MUTED, RULE = "#1d232b", "#2f5fb3", "#66707c", "#dfe3e8"
 
 
-def bars(rows: Sequence[tuple[str, float, str]], *, width: int = 560, title: str) -> Markup:
+def bars(rows: Sequence[tuple[str, float, str]], *, width: int = 760, title: str) -> Markup:
     """One horizontal bar per (label, value, value text), scaled to the largest value."""
-    row_h, label_w, pad = 24, 190, 6
+    row_h, label_w, pad = 24, 280, 6
     height = max(1, len(rows)) * row_h + 2 * pad
     top = max((v for _, v, _ in rows), default=0.0) or 1.0
-    span = width - label_w - 70
+    span = width - label_w - 160  # room for the value written after the bar
     parts = [f'<svg class="ed-chart" role="img" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
              f"<title>{escape(title)}</title>"]
@@ -28,7 +28,7 @@ def bars(rows: Sequence[tuple[str, float, str]], *, width: int = 560, title: str
     for n, (label, value, text) in enumerate(rows):
         y = pad + n * row_h
         w = max(1.0, span * value / top) if value > 0 else 0.0
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 40 else label[:39] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" fill="{INK}" '
                      f'font-size="12"><title>{escape(label)}</title>{escape(short)}</text>'
                      f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
@@ -39,7 +39,7 @@ def bars(rows: Sequence[tuple[str, float, str]], *, width: int = 560, title: str
     return Markup("".join(parts))  # every label above is escaped
 
 
-def line(points: Sequence[tuple[str, float]], *, width: int = 560, height: int = 160,
+def line(points: Sequence[tuple[str, float]], *, width: int = 760, height: int = 170,
          title: str, percent: bool = True) -> Markup:
     """One series over days (0..max), first and last day labelled on the axis."""
     left, right, top_pad, bottom = 44, 56, 10, 24
