@@ -17,6 +17,8 @@ from recommender.ranking.policy import RankingPolicy
 
 PREFIX = "RELATED_"
 BUNDLED_MODEL = "bundled"
+# --- #14 encoder backend: how the model runs (recommender.embedding.backends builds each)
+ENCODER_BACKENDS = ("torch", "onnx-int8")
 
 
 class SettingsError(ValueError):
@@ -44,11 +46,16 @@ class Settings:
     trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
+    # --- #14 encoder backend: the same model in torch, or exported to ONNX and quantised to int8
+    encoder_backend: str = "torch"
 
     def __post_init__(self) -> None:
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'related.db').as_posix()}"
             object.__setattr__(self, "database_url", url)
+        if self.encoder_backend not in ENCODER_BACKENDS:  # --- #14: also when built in code
+            raise SettingsError(f"{PREFIX}ENCODER_BACKEND: expected "
+                                f"{' or '.join(ENCODER_BACKENDS)}, got {self.encoder_backend!r}")
 
     @property
     def index_dir(self) -> Path:
@@ -114,6 +121,13 @@ def _bool(value: Any) -> bool:
     raise ValueError
 
 
+def _choice(value: Any, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ValueError
+    return text
+
+
 _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "data_dir": (lambda v: Path(str(v)).expanduser(), "a directory path"),
     "database_url": (str, "an SQLAlchemy database URL"),
@@ -129,6 +143,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "secret_key": (str, "a string"),
     "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
+    # --- #14 encoder backend
+    "encoder_backend": (lambda v: _choice(v, ENCODER_BACKENDS), " or ".join(ENCODER_BACKENDS)),
 }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from recommender.catalog.articles import InvalidArticle, parse_article
 from recommender.catalog.storing import upsert_articles
+from recommender.embedding.backends import backend_of
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.jobs.build import full_build
@@ -147,7 +148,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
                 for row in session.scalars(select(RelatedItem).order_by(RelatedItem.article_id,
                                                                         RelatedItem.position)):
                     lists[ext[row.article_id]].append(ext[row.target_id])
-                ids, vectors = load_vectors(session, encoder.model_id)
+                ids, vectors = load_vectors(session, encoder.model_id, backend=backend_of(encoder))
             vector_of = {ext[int(a)]: vectors[i] for i, a in enumerate(ids)}
             result: dict[str, Any] = {"dataset": directory.name, "queries": len(judgments),
                                       "articles": len(records),
