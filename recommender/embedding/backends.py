@@ -31,12 +31,20 @@ def encoder_cache_dir(settings: Settings) -> Path:
     return settings.data_dir / "encoders"
 
 
+def _installed(module: str) -> bool:
+    """Importable, without importing it (onnxruntime takes a while to load)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules
+        return False
+
+
 def make_encoder(settings: Settings, *, threads: int | None = None) -> Encoder:
     """The encoder the settings name; SettingsError when its backend cannot run here."""
     if settings.encoder_backend == TORCH:
         # looked up at call time, so a test harness can stand a fake in for the real class
         return torch_encoder.SentenceTransformerEncoder(settings.model, threads=threads)
-    missing = [m for m in ("onnxruntime", "onnx") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("onnxruntime", "onnx") if not _installed(m)]
     if missing:
         raise SettingsError(
             f"{PREFIX}ENCODER_BACKEND={settings.encoder_backend} needs {' and '.join(missing)}: "

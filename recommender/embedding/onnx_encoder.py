@@ -23,11 +23,18 @@ ONNX_INT8 = "onnx-int8"
 
 
 class OnnxEncoder:
-    """all-MiniLM-L6-v2 (or a compatible local model) as a cached int8 ONNX graph."""
+    """all-MiniLM-L6-v2 (or a compatible local model) as a cached int8 ONNX graph.
+
+    One text per run by default: dynamic quantisation picks its activation scales per run over
+    the whole input, padding included, so in a batch a text's vector would depend on its
+    neighbours (by up to ~0.01 per component). On CPU, batching full articles bought nothing
+    measurable (docs/performance.md), and a vector that is a function of its text alone keeps an
+    incremental update equal to a full build.
+    """
 
     backend = ONNX_INT8
 
-    def __init__(self, model: str = BUNDLED_MODEL, *, cache_dir: Path, batch_size: int = 32,
+    def __init__(self, model: str = BUNDLED_MODEL, *, cache_dir: Path, batch_size: int = 1,
                  threads: int | None = None) -> None:
         self._path, self._model_id = resolve_model(model)
         self._max_length = onnx_export.check_exportable(self._path)  # refuse early, not at 3 a.m.
