@@ -62,8 +62,9 @@ class OnnxEncoder:
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
                 from tokenizers import Tokenizer
+
+                ort = onnx_export.import_onnxruntime()  # telemetry off
 
                 options = ort.SessionOptions()
                 if self._threads:

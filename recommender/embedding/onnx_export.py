@@ -172,7 +172,19 @@ def export_fp32(model_path: str | Path, out: Path) -> None:
                           dynamic_axes={**axes, "embedding": {0: "batch"}})
 
 
+def import_onnxruntime() -> Any:
+    """onnxruntime, with its usage telemetry off. Its Linux wheels (1.32) record events under
+    ~/.cache/Microsoft/DeveloperTools/ to upload them; a library embedded in a publisher's site
+    must not phone home, and only this variable, read when the library loads, stops it."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
+
+
 def quantize_int8(fp32: Path, out: Path) -> None:
+    import_onnxruntime()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()

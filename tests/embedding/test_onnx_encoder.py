@@ -4,6 +4,7 @@ and normalisation, so cosine >= 0.99 on real articles (#14)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +62,27 @@ def test_the_encoder_names_its_model_and_backend_without_loading(tmp_path: Path)
     assert not (tmp_path / "encoders").exists()  # nothing exported before the first encode
     with pytest.raises(ValueError, match="model directory not found"):
         OnnxEncoder(str(tmp_path / "missing"), cache_dir=tmp_path)
+
+
+def test_onnxruntime_never_records_usage_telemetry(tmp_path: Path) -> None:
+    """onnxruntime 1.32 on Linux writes telemetry under ~/.cache/Microsoft unless told not to."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom onnx import TensorProto, helper, save\n"
+            "from recommender.embedding.onnx_export import import_onnxruntime\n"
+            "x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1])\n"
+            "y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1])\n"
+            "graph = helper.make_graph([helper.make_node('Identity', ['x'], ['y'])], 'g', [x], [y])\n"
+            "save(helper.make_model(graph), sys.argv[1])\n"
+            "ort = import_onnxruntime()\n"
+            "ort.InferenceSession(sys.argv[1], providers=['CPUExecutionProvider'])\n"
+            "print(os.environ['ORT_DISABLE_TELEMETRY'])\n")
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"),
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "identity.onnx")], env=env,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
+    assert not (tmp_path / ".cache" / "Microsoft").exists()
+    assert not (tmp_path / "cache" / "Microsoft").exists()
