@@ -18,7 +18,7 @@ from recommender.ranking.policy import RankingPolicy
 PREFIX = "RELATED_"
 BUNDLED_MODEL = "bundled"
 # --- #14 encoder backend: how the model runs (recommender.embedding.backends builds each)
-ENCODER_BACKENDS = ("torch", "onnx-int8")
+ENCODER_BACKENDS = ("auto", "torch", "onnx-int8")
 
 
 class SettingsError(ValueError):
@@ -47,7 +47,7 @@ class Settings:
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
     # --- #14 encoder backend: the same model in torch, or exported to ONNX and quantised to int8
-    encoder_backend: str = "torch"
+    encoder_backend: str = "auto"  # onnx-int8 where it can run (the `fast` extra), else torch
 
     def __post_init__(self) -> None:
         if not self.database_url:

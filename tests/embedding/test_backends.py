@@ -16,6 +16,7 @@ from recommender.embedding.backends import (
     ONNX_INT8,
     TORCH,
     backend_of,
+    chosen_backend,
     encoder_cache_dir,
     make_encoder,
 )
@@ -33,13 +34,16 @@ from tests.helpers.fakes import FakeEncoder
 
 
 def test_the_setting_picks_the_encoder_lazily(tmp_path: Path) -> None:
-    torch = make_encoder(Settings(data_dir=tmp_path))
+    torch = make_encoder(Settings(data_dir=tmp_path, encoder_backend=TORCH))
     assert isinstance(torch, SentenceTransformerEncoder) and backend_of(torch) == TORCH
     fast = make_encoder(Settings(data_dir=tmp_path, encoder_backend=ONNX_INT8), threads=1)
     assert isinstance(fast, OnnxEncoder) and backend_of(fast) == ONNX_INT8
     assert encoder_cache_dir(Settings(data_dir=tmp_path)) == tmp_path / "encoders"
     assert not (tmp_path / "encoders").exists()  # nothing exported or loaded yet
     assert backend_of(FakeEncoder()) == TORCH  # an encoder naming no backend: torch's vectors
+    # the default: the int8 encoder wherever it can run (the `fast` extra is in `dev`, so here)
+    assert chosen_backend(Settings(data_dir=tmp_path)) == ONNX_INT8
+    assert isinstance(make_encoder(Settings(data_dir=tmp_path)), OnnxEncoder)
 
 
 def test_a_backend_that_cannot_run_is_a_setting_error(tmp_path: Path,
@@ -51,9 +55,12 @@ def test_a_backend_that_cannot_run_is_a_setting_error(tmp_path: Path,
     with pytest.raises(SettingsError, match=r"RELATED_ENCODER_BACKEND=onnx-int8: .*tokenizer\.json"
                                             r".*RELATED_ENCODER_BACKEND=torch"):
         make_encoder(settings)
+    assert chosen_backend(Settings(data_dir=tmp_path, model=str(odd))) == TORCH  # auto: torch path
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the extra were not installed
     with pytest.raises(SettingsError, match=r"needs onnxruntime: pip install 'related-reading\[fast\]'"):
         make_encoder(Settings(data_dir=tmp_path, encoder_backend=ONNX_INT8))
+    fallback = make_encoder(Settings(data_dir=tmp_path))  # auto, without the extra: torch
+    assert isinstance(fallback, SentenceTransformerEncoder)
 
 
 @pytest.fixture
