@@ -18,6 +18,8 @@ from recommender.ranking.policy import RankingPolicy
 
 PREFIX = "RELATED_"
 BUNDLED_MODEL = "bundled"
+# --- #14 encoder backend: how the model runs (recommender.embedding.backends builds each)
+ENCODER_BACKENDS = ("auto", "torch", "onnx-int8")
 
 
 class SettingsError(ValueError):
@@ -60,11 +62,16 @@ class Settings:
     events_retention_days: int = 90  # raw events kept this long; daily rollups forever
     events_rate_limit: int = 600  # events a minute from one client (in memory, per worker); 0 = off
     exposure_cap: float = 0.0  # the share of all list slots one article may take; 0 = no cap
+    # --- #14 encoder backend: the same model in torch, or exported to ONNX and quantised to int8
+    encoder_backend: str = "auto"  # onnx-int8 where it can run (the `fast` extra), else torch
 
     def __post_init__(self) -> None:
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'related.db').as_posix()}"
             object.__setattr__(self, "database_url", url)
+        if self.encoder_backend not in ENCODER_BACKENDS:  # --- #14: also when built in code
+            raise SettingsError(f"{PREFIX}ENCODER_BACKEND: expected "
+                                f"{' or '.join(ENCODER_BACKENDS)}, got {self.encoder_backend!r}")
 
     @property
     def index_dir(self) -> Path:
@@ -142,6 +149,13 @@ def _networks(value: Any) -> tuple[str, ...]:
     return tuple(str(ipaddress.ip_network(part)) for part in _str_list(value))
 
 
+def _choice(value: Any, choices: tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise ValueError
+    return text
+
+
 _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "data_dir": (lambda v: Path(str(v)).expanduser(), "a directory path"),
     "database_url": (str, "an SQLAlchemy database URL"),
@@ -168,6 +182,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "events_retention_days": (_positive_int, "a positive integer (days)"),
     "events_rate_limit": (_non_negative_int, "a non-negative integer (events a minute, 0 = off)"),
     "exposure_cap": (_share, "a share from 0 (off) to below 1, e.g. 0.01"),
+    # --- #14 encoder backend
+    "encoder_backend": (lambda v: _choice(v, ENCODER_BACKENDS), " or ".join(ENCODER_BACKENDS)),
 }
 
 

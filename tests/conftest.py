@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from recommender.embedding.encoder import SentenceTransformerEncoder
+from recommender.embedding.onnx_encoder import OnnxEncoder
 from recommender.settings import Settings
 from recommender.storage import migrations
 from recommender.storage.engine import make_engine, make_session_factory
@@ -98,6 +99,15 @@ def encoder() -> SentenceTransformerEncoder:
     """The real all-MiniLM-L6-v2, loaded once per session for every test marked ``model``
     (tests/test_end_to_end.py, tests/embedding/test_encoder.py): loading it costs ~10 s."""
     return SentenceTransformerEncoder(threads=2)
+
+
+@pytest.fixture(scope="session")
+def onnx_encoder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEncoder:
+    """The same model exported to int8 ONNX once per session into a temporary cache (~30 s):
+    tests/embedding/test_onnx_*.py and test_backends.py share it (#14)."""
+    onnx = OnnxEncoder(cache_dir=tmp_path_factory.mktemp("encoders"), threads=2)
+    onnx.encode(["warm up: export, verify and load once"])
+    return onnx
 
 
 # -- the web app on the demo magazine (tests/test_api.py, test_widget.py, test_health.py, ...) -----

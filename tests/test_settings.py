@@ -99,3 +99,19 @@ def test_operations_settings_of_issue_17() -> None:
                        ("RELATED_METRICS_NETWORKS", "intranet")):
         with pytest.raises(SettingsError, match=var):
             Settings.from_env({var: value})
+
+
+# --- #14 encoder backend
+def test_the_encoder_backend_is_one_of_two(tmp_path: Path) -> None:
+    assert Settings().encoder_backend == "auto"
+    assert Settings.from_env({"RELATED_ENCODER_BACKEND": " ONNX-int8 "}).encoder_backend == "onnx-int8"
+    assert Settings.from_env({"RELATED_ENCODER_BACKEND": "torch"}).encoder_backend == "torch"
+    config = tmp_path / "related.toml"
+    config.write_text('encoder_backend = "onnx-int8"\n')
+    assert Settings.from_env({"RELATED_CONFIG": str(config)}).encoder_backend == "onnx-int8"
+    for bad in ("onnx", "int8", "", "cuda"):
+        with pytest.raises(SettingsError, match=r"RELATED_ENCODER_BACKEND: expected auto or "
+                                                r"torch or onnx-int8, got"):
+            Settings.from_env({"RELATED_ENCODER_BACKEND": bad})
+    with pytest.raises(SettingsError, match="RELATED_ENCODER_BACKEND"):
+        Settings(encoder_backend="tensorflow")  # made in code, checked all the same

@@ -1,7 +1,7 @@
 """readers' feedback: events, their daily rollup, experiments (#16)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 16:26:52.441580
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from recommender.storage.schema import UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

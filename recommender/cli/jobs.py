@@ -26,8 +26,9 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from recommender.embedding.encoder import SentenceTransformerEncoder
+    from recommender.embedding.backends import make_encoder
     from recommender.jobs.evaluation import DatasetError, evaluate
+    from recommender.settings import SettingsError
 
     directory = Path(args.directory)
     if args.k < 1:
@@ -37,7 +38,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"related-reading: error: not a directory: {directory}", file=sys.stderr)
         return exits.USAGE
     try:
-        result = evaluate(directory, SentenceTransformerEncoder(settings.model), settings,
+        encoder = make_encoder(settings)  # --- #14: RELATED_ENCODER_BACKEND
+    except SettingsError as exc:
+        print(f"related-reading: error: bad setting: {exc}", file=sys.stderr)
+        return exits.USAGE
+    try:
+        result = evaluate(directory, encoder, settings,
                           k=args.k, work_dir=Path(args.work_dir) if args.work_dir else None,
                           as_served=args.as_served)
     except DatasetError as exc:
@@ -91,9 +97,10 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     """Run the nightly job; the last line printed is always one JSON summary."""
     import logging
 
-    from recommender.embedding.encoder import SentenceTransformerEncoder
+    from recommender.embedding.backends import make_encoder
     from recommender.jobs import reindex
     from recommender.jobs.build import peak_rss_mb
+    from recommender.settings import SettingsError
     from recommender.storage.engine import make_engine, make_session_factory
     from recommender.storage.locks import LockBusy
 
@@ -105,12 +112,15 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     code = exits.OK
     try:
         summary = reindex.run(settings, make_session_factory(engine),
-                              SentenceTransformerEncoder(settings.model, threads=args.threads),
+                              make_encoder(settings, threads=args.threads),
                               full=args.full, dry_run=args.dry_run, sources=sources,
                               progress=_progress_factory(sys.stderr.isatty() and not args.quiet))
     except LockBusy as exc:
         summary.status, summary.error = "locked", f"another reindex is running: {exc}"
         code = exits.LOCKED
+    except SettingsError as exc:  # --- #14: a backend that cannot run here; nothing was changed
+        summary.status, summary.error = "failed", f"bad setting: {exc}"
+        code = exits.USAGE
     except Exception as exc:
         summary.status, summary.error = "failed", _describe(exc)
         code = exits.FAILED

@@ -1,7 +1,9 @@
 """The embedding cache: one vector per (article, model), valid while its content hash matches.
 
 This is what makes the nightly job incremental: unchanged text is never embedded again, and a
-model change re-embeds everything instead of mixing two models in one index.
+model change re-embeds everything instead of mixing two models in one index. The same holds for
+the encoder backend (#14): a vector is valid only for the backend that made it (``backend``), so a
+switch between torch and onnx-int8 re-embeds rather than mixing near-but-not-equal vectors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from recommender.embedding.backends import TORCH, backend_of
 from recommender.embedding.encoder import Encoder, Vectors
 from recommender.embedding.representation import embed_texts
 from recommender.storage.schema import Article, Embedding, utcnow
@@ -27,13 +30,15 @@ class EmbedReport:
     skipped: int
 
 
-def stale_articles(session: Session, model_id: str, article_ids: Sequence[int] | None = None
-                   ) -> list[Article]:
-    """Articles with no embedding for this model, or one computed from older text."""
+def stale_articles(session: Session, model_id: str, article_ids: Sequence[int] | None = None,
+                   *, backend: str = TORCH) -> list[Article]:
+    """Articles with no embedding for this model, one computed from older text, or one another
+    encoder backend made."""
     query = (select(Article)
              .outerjoin(Embedding, (Embedding.article_id == Article.id)
                         & (Embedding.model_id == model_id))
-             .where((Embedding.id.is_(None)) | (Embedding.content_hash != Article.content_hash))
+             .where((Embedding.id.is_(None)) | (Embedding.content_hash != Article.content_hash)
+                    | (Embedding.backend != backend))
              .order_by(Article.id))
     if article_ids is not None:
         query = query.where(Article.id.in_(list(article_ids)))
@@ -48,12 +53,13 @@ def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[i
     With ``commit_batches`` each batch is committed as it finishes, so a killed run keeps the
     vectors already paid for and the next run resumes where it stopped.
     """
-    todo = stale_articles(session, encoder.model_id, article_ids)
+    backend = backend_of(encoder)
+    todo = stale_articles(session, encoder.model_id, article_ids, backend=backend)
     total = 0
     for start in range(0, len(todo), batch_size):
         batch = todo[start:start + batch_size]
         vectors = embed_texts(encoder, [(a.title, a.dek, a.body) for a in batch])
-        store_vectors(session, encoder.model_id, batch, vectors)
+        store_vectors(session, encoder.model_id, batch, vectors, backend=backend)
         if commit_batches:
             session.commit()
         total += len(batch)
@@ -64,25 +70,26 @@ def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[i
 
 
 def store_vectors(session: Session, model_id: str, articles: Sequence[Article],
-                  vectors: Vectors) -> None:
+                  vectors: Vectors, *, backend: str = TORCH) -> None:
     ids = [a.id for a in articles]
     session.execute(delete(Embedding).where(Embedding.model_id == model_id,
                                             Embedding.article_id.in_(ids)))
     session.add_all(
         Embedding(article_id=a.id, model_id=model_id, content_hash=a.content_hash,
                   dimension=int(v.shape[0]), vector=np.asarray(v, dtype=np.float32).tobytes(),
-                  created=utcnow())
+                  created=utcnow(), backend=backend)
         for a, v in zip(articles, vectors, strict=True)
     )
     session.flush()
 
 
 def load_vectors(session: Session, model_id: str, article_ids: Iterable[int] | None = None, *,
-                 created_after: datetime | None = None) -> tuple[np.ndarray, Vectors]:
-    """(article ids, matrix) of current embeddings for this model, ordered by article id."""
+                 created_after: datetime | None = None, backend: str = TORCH
+                 ) -> tuple[np.ndarray, Vectors]:
+    """(article ids, matrix) of current embeddings for this model and backend, by article id."""
     query = (select(Embedding.article_id, Embedding.vector, Embedding.dimension)
              .join(Article, Article.id == Embedding.article_id)
-             .where(Embedding.model_id == model_id,
+             .where(Embedding.model_id == model_id, Embedding.backend == backend,
                     Embedding.content_hash == Article.content_hash)
              .order_by(Embedding.article_id))
     if article_ids is not None:

@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog.items import active_curations, load_items, recent_by_section
+from recommender.embedding.backends import backend_of
 from recommender.embedding.cache import embed_missing, load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.feedback import experiments
@@ -126,7 +127,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
 
         t0 = time.perf_counter()
         snapshot = utcnow()
-        ids, vectors = load_vectors(session, encoder.model_id)
+        ids, vectors = load_vectors(session, encoder.model_id, backend=backend_of(encoder))
         if len(ids) == 0:
             vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
         texts = article_texts(session, ids)
@@ -134,7 +135,8 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)
         experiment = experiments.running(session)  # #16: lists per arm while one runs
-        meta = {"model_id": encoder.model_id, "snapshot": snapshot.isoformat(),
+        meta = {"model_id": encoder.model_id, "backend": backend_of(encoder),  # never mixed
+                "snapshot": snapshot.isoformat(),
                 "policy": policy.to_dict(), "created": utcnow().isoformat(),
                 "experiment": experiment.name if experiment is not None else None}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from recommender.catalog.articles import InvalidArticle, parse_article
 from recommender.catalog.importing import read_records
 from recommender.catalog.storing import upsert_articles
+from recommender.embedding.backends import backend_of
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.jobs.build import full_build
@@ -155,7 +156,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
             with factory() as session:
                 ext = {int(i): e for i, e in session.execute(select(Article.id, Article.external_id))}
                 lists = _stored_lists(session, ext)
-                ids, vectors = load_vectors(session, encoder.model_id)
+                ids, vectors = load_vectors(session, encoder.model_id, backend=backend_of(encoder))
             vector_of = {ext[int(a)]: vectors[i] for i, a in enumerate(ids)}
             result: dict[str, Any] = {"dataset": directory.name, "queries": len(judgments),
                                       "articles": len(records),

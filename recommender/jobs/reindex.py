@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog.live import LIVE_STATUSES
+from recommender.embedding.backends import TORCH, backend_of
 from recommender.embedding.cache import stale_articles
 from recommender.embedding.encoder import Encoder
 from recommender.jobs.build import (
@@ -213,6 +214,8 @@ def plan(session: Session, recommender: Recommender, *, full: bool) -> tuple[str
     meta = recommender.store.current_meta()
     if full or meta is None or meta.get("model_id") != recommender.encoder.model_id:
         return "build", []
+    if meta.get("backend", TORCH) != backend_of(recommender.encoder):
+        return "build", []  # #14: another encoder backend re-embeds everything, never mixes
     snapshot = datetime.fromisoformat(meta["snapshot"])
     now = utcnow()
     if now - snapshot > REBUILD_AFTER:
@@ -236,4 +239,4 @@ def _dry_run(session: Session, encoder: Encoder, sources: Sequence[str], summary
     """What a run would do: sources synced into a transaction the caller rolls back."""
     sync_sources(session, sources, full=False, summary=summary, commit=False)
     session.flush()
-    summary.embedded = len(stale_articles(session, encoder.model_id))
+    summary.embedded = len(stale_articles(session, encoder.model_id, backend=backend_of(encoder)))

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender import readers
 from recommender.catalog.items import CatalogCache, ItemInfo, active_curations, info_of, load_items
 from recommender.catalog.text import clean_line, clean_text
+from recommender.embedding.backends import backend_of, make_encoder
 from recommender.embedding.cache import embed_missing
-from recommender.embedding.encoder import Encoder, SentenceTransformerEncoder, Vectors
+from recommender.embedding.encoder import Encoder, Vectors
 from recommender.embedding.representation import embed_texts
 from recommender.index.builds import IndexStore
 from recommender.index.cache import BuildCache
@@ -112,7 +113,7 @@ class Recommender:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            self._encoder = SentenceTransformerEncoder(self.settings.model)
+            self._encoder = make_encoder(self.settings)
         return self._encoder
 
     def policy(self, session: Session) -> RankingPolicy:
@@ -126,7 +127,8 @@ class Recommender:
 
     # -- live ranking --------------------------------------------------------------------
     def _space(self, session: Session) -> SearchSpace:
-        return SearchSpace.load(session, self.encoder.model_id, self.builds.get())
+        return SearchSpace.load(session, self.encoder.model_id, self.builds.get(),
+                                backend=backend_of(self.encoder))
 
     def explain(self, session: Session, article: Article, k: int,
                 policy: RankingPolicy | None = None) -> Explanation:

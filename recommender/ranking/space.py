@@ -17,6 +17,7 @@ from scipy import sparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recommender.embedding.backends import TORCH
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Vectors
 from recommender.ranking.build_data import RankingBuild
@@ -49,12 +50,15 @@ class SearchSpace:
         self._delta_pos = {int(a): i for i, a in enumerate(delta_ids)}
 
     @classmethod
-    def load(cls, session: Session, model_id: str, build: RankingBuild | None) -> SearchSpace:
+    def load(cls, session: Session, model_id: str, build: RankingBuild | None, *,
+             backend: str = TORCH) -> SearchSpace:
         """The build plus every embedded article it does not contain (current text only)."""
-        if build is not None and build.meta.get("model_id") != model_id:
-            build = None  # never mix two models' vectors
+        if build is not None and (build.meta.get("model_id"), build.meta.get("backend", TORCH)) \
+                != (model_id, backend):
+            build = None  # never mix two models' (or two encoder backends') vectors
         snapshot = datetime.fromisoformat(build.meta["snapshot"]) if build is not None else None
-        delta_ids, delta_raw = load_vectors(session, model_id, created_after=snapshot)
+        delta_ids, delta_raw = load_vectors(session, model_id, created_after=snapshot,
+                                            backend=backend)
         if build is not None and build.smoothing.on:
             delta_raw = build.smoothing.prepare(delta_raw)  # centred as the build's
         texts = article_texts(session, delta_ids)

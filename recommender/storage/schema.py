@@ -150,6 +150,8 @@ class Embedding(Base):
     dimension: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the delta query
+    # --- #14: which encoder backend made the vector (torch, onnx-int8): never mixed in an index
+    backend: Mapped[str] = mapped_column(String(32), default="torch", server_default="torch")
 
 
 class RelatedItem(Base):

@@ -65,6 +65,20 @@ def test_missing_then_current_then_stale_by_content_hash(session: Session) -> No
     assert row.content_hash == "edited"
 
 
+def test_a_vector_is_valid_only_for_the_backend_that_made_it(session: Session) -> None:
+    """#14: torch and int8 ONNX vectors are close, not equal; one replaces the other, never both."""
+    a = _articles(session, 3)
+    embed_missing(session, FakeEncoder(model_id="m"))
+    assert set(session.scalars(select(Embedding.backend))) == {"torch"}  # the column's default
+    assert [x.id for x in stale_articles(session, "m", backend="onnx-int8")] == [x.id for x in a]
+    report = embed_missing(session, FakeEncoder(model_id="m", backend="onnx-int8"),
+                           article_ids=[a[0].id])
+    assert report.embedded == 1 and _count(session) == 3  # replaced in place
+    assert list(load_vectors(session, "m", backend="onnx-int8")[0]) == [a[0].id]
+    assert list(load_vectors(session, "m")[0]) == [a[1].id, a[2].id]
+    assert [x.id for x in stale_articles(session, "m")] == [a[0].id]
+
+
 def test_each_model_has_its_own_vectors(session: Session) -> None:
     a = _articles(session, 2)
     embed_missing(session, FakeEncoder(model_id="m"))

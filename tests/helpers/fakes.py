@@ -18,9 +18,11 @@ _WORD = re.compile(r"[a-z]{3,}")
 
 
 class FakeEncoder:
-    def __init__(self, dimension: int = 64, model_id: str = "fake-bow") -> None:
+    def __init__(self, dimension: int = 64, model_id: str = "fake-bow", *,
+                 backend: str = "torch") -> None:
         self._dimension = dimension
         self._model_id = model_id
+        self.backend = backend  # as recommender.embedding.backends.backend_of reads it
         self.calls = 0
         self.texts_encoded = 0
 

@@ -21,6 +21,7 @@ import recommender.jobs.build as build
 from recommender.cli.main import main
 from tests.helpers.fakes import FakeEncoder
 
+os.environ.setdefault("RELATED_ENCODER_BACKEND", "torch")  # the fake stands in for torch's class
 DELAY = float(os.environ.get("RR_TEST_ENCODE_DELAY", "0"))
 PAUSE = float(os.environ.get("RR_TEST_PAUSE_AFTER_LISTS", "0"))
 
