@@ -1,8 +1,8 @@
 """The one read path behind the API and the widget: find the page, take its list, render, memoise.
 
-Views only say how a list is rendered; finding the article (``serving.find_article``: URL
-normalised, live only), applying liveness and curation (``Recommender.related``) and the memo
-(``web.memo``) are shared here so the JSON and the HTML can never disagree about what is visible.
+Views only say how a list is rendered; finding the article (URL normalised, live only), applying
+liveness and curation (both in ``readers.lookup_related``) and the memo (``web.memo``) are shared
+here so the JSON and the HTML can never disagree about what is visible.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal
 
 from flask import Flask, current_app
 
-from recommender.readers import ArticleNotFound, RelatedList, find_article
+from recommender.readers import ArticleNotFound, RelatedList, lookup_related
 from web import db, metrics
 from web.caching import make_etag
 from web.errors import ApiError
@@ -48,14 +48,13 @@ def related(kind: str, by: By, key: str, k: int, render: Renderer) -> Rendered:
         counters.memo_hit.inc()
         return hit
     counters.memo_miss.inc()
-    resources = db.resources()
-    session = db.get_session()
     try:
-        article = (find_article(session, external_id=key) if by == "id"
-                   else find_article(session, url=key))
+        # A plain connection, no ORM session: the hot path is two prepared statements.
+        with db.resources().engine.connect() as conn:
+            listing = (lookup_related(conn, k, external_id=key) if by == "id"
+                       else lookup_related(conn, k, url=key))
     except ArticleNotFound as exc:
         raise ApiError(404, str(exc)) from None
-    listing = resources.recommender.related(session, article, k)
     body = render(listing)
     rendered = Rendered(body=body, etag=make_etag(kind, listing.etag, body))
     cache.put(memo_key, version, rendered)
