@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from flask import Flask, current_app
+from sqlalchemy import event
 
 from recommender.readers import ArticleNotFound, RelatedList, lookup_related
 from web import db, metrics
@@ -25,8 +26,10 @@ Renderer = Callable[[RelatedList], bytes]
 
 def init_app(app: Flask) -> None:
     resources = app.extensions[db.EXTENSION]
-    app.extensions[EXTENSION] = ResponseMemo(DataVersion(resources.engine),
-                                             int(app.config["RESPONSE_CACHE_ENTRIES"]),
+    version = DataVersion(resources.engine, float(app.config["RESPONSE_CACHE_POLL_SECONDS"]))
+    # This process's own commits (webhook, editors) are seen at once, other processes' by the poll.
+    event.listen(resources.session_factory, "after_commit", lambda _session: version.touch())
+    app.extensions[EXTENSION] = ResponseMemo(version, int(app.config["RESPONSE_CACHE_ENTRIES"]),
                                              float(app.config["RESPONSE_CACHE_SECONDS"]))
 
 
