@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from recommender.catalog.items import active_curations
 from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
 from recommender.catalog.urls import normalize_url
@@ -82,15 +81,15 @@ def find_article(session: Session, *, external_id: str | None = None, url: str |
 
 
 # -- the read path in SQL: columns, not ORM objects ----------------------------------------------
-# Building ORM objects (bodies included) for a page and its dozen teasers cost most of a read:
-# these statements select only what a teaser shows, are built once and compiled once per dialect,
-# and run on a plain connection. Two round trips: the page with the rules that apply to it, then
-# its list; a third only when the page has pins.
+# Building ORM objects (bodies included) for a page and a dozen candidates cost most of a read.
+# One statement, built once and compiled once per dialect, finds the live page and joins the first
+# ``k`` items of its stored list that are live, not the page itself, not blocked (for this page or
+# site-wide) and not pinned to it, selecting only what a teaser shows; it also says whether the
+# page has pins, and only then does a second statement fetch them.
 
 _ARTICLES = Article.__table__
 _PAGE = _ARTICLES.alias("p")
 _TARGET = _ARTICLES.alias("t")
-_RULE = Curation.__table__.alias("c")
 _RELATED = RelatedItem.__table__.alias("r")
 _NOW = bindparam("now", type_=UTCDateTime())
 _TEASER_COLUMNS = (_TARGET.c.id, _TARGET.c.external_id, _TARGET.c.url, _TARGET.c.title,
@@ -98,33 +97,67 @@ _TEASER_COLUMNS = (_TARGET.c.id, _TARGET.c.external_id, _TARGET.c.url, _TARGET.c
                    _TARGET.c.published_at, _TARGET.c.word_count)
 
 
-def _page_statement(key: ColumnElement[str]) -> Select[Any]:
-    rule_applies = (or_(_RULE.c.article_id == _PAGE.c.id, _RULE.c.article_id.is_(None))
-                    & or_(_RULE.c.expires_at.is_(None), _RULE.c.expires_at > _NOW))
-    return (select(_PAGE.c.id, _PAGE.c.external_id, _PAGE.c.url, _PAGE.c.title, _RULE.c.kind,
-                   _RULE.c.article_id.label("rule_article"), _RULE.c.target_id, _RULE.c.position)
-            .select_from(_PAGE.outerjoin(_RULE, rule_applies))
-            .where(key == bindparam("key"), live_clause(_NOW, _PAGE.c))  # type: ignore[arg-type]
-            .order_by(_RULE.c.id))
+def _rules(name: str) -> tuple[Any, ColumnElement[bool]]:
+    """An alias of ``curations`` and its "in force now" condition."""
+    rule = Curation.__table__.alias(name)
+    return rule, or_(rule.c.expires_at.is_(None), rule.c.expires_at > _NOW)
 
 
-_PAGE_BY_ID = _page_statement(_PAGE.c.external_id)
-_PAGE_BY_URL = _page_statement(_PAGE.c.url)
-_LIST = (select(_RELATED.c.score, _RELATED.c.fallback, _RELATED.c.build_id, *_TEASER_COLUMNS)
-         .join_from(_RELATED, _TARGET, _TARGET.c.id == _RELATED.c.target_id)
-         .where(_RELATED.c.article_id == bindparam("page"),
-                live_clause(_NOW, _TARGET.c))  # type: ignore[arg-type]
-         .order_by(_RELATED.c.position).limit(bindparam("fetch")))
-_PINNED = select(*_TEASER_COLUMNS).where(_TARGET.c.id.in_(bindparam("ids", expanding=True)),
-                                         live_clause(_NOW, _TARGET.c))  # type: ignore[arg-type]
+def _curated_away() -> ColumnElement[bool]:
+    """The target is blocked for this page or site-wide, or pinned to this page (pins are
+    placed separately): it never appears among the ranked items."""
+    rule, in_force = _rules("cx")
+    return exists().where(rule.c.target_id == _RELATED.c.target_id, in_force,
+                          or_(rule.c.article_id == _PAGE.c.id,
+                              and_(rule.c.article_id.is_(None), rule.c.kind == "block")))
 
 
-@dataclass(frozen=True, slots=True)
-class _Page:
-    id: int
-    external_id: str
-    url: str
-    title: str
+def _list_statement(key: ColumnElement[Any], page_live: bool = True) -> Select[Any]:
+    # Every condition on an item sits in the ON clause of ``related`` (the target's liveness as
+    # a primary-key probe), so the page still comes back with no items, and no planner (SQLite's
+    # materialises a parenthesised join) ever walks more than this page's rows.
+    pin, pin_in_force = _rules("cp")
+    has_pins = exists().where(pin.c.article_id == _PAGE.c.id, pin.c.kind == "pin", pin_in_force)
+    alive = _ARTICLES.alias("l")
+    target_live = exists().where(alive.c.id == _RELATED.c.target_id,
+                                 live_clause(_NOW, alive.c))  # type: ignore[arg-type]
+    shown = and_(_RELATED.c.article_id == _PAGE.c.id, _RELATED.c.target_id != _PAGE.c.id,
+                 target_live, ~_curated_away())
+    statement = (
+        select(_PAGE.c.id.label("page_id"), _PAGE.c.external_id.label("page_external_id"),
+               _PAGE.c.url.label("page_url"), _PAGE.c.title.label("page_title"),
+               has_pins.label("has_pins"), _RELATED.c.score, _RELATED.c.fallback,
+               _RELATED.c.build_id, *_TEASER_COLUMNS)
+        .select_from(_PAGE.outerjoin(_RELATED, shown)
+                     .outerjoin(_TARGET, _TARGET.c.id == _RELATED.c.target_id))
+        .where(key == bindparam("key"))
+        .order_by(_RELATED.c.position).limit(bindparam("k")))
+    if page_live:
+        statement = statement.where(live_clause(_NOW, _PAGE.c))  # type: ignore[arg-type]
+    return statement
+
+
+def _pins_statement() -> Select[Any]:
+    """This page's pins in force, to live, unblocked targets other than the page itself."""
+    pin, in_force = _rules("cq")
+    block, block_in_force = _rules("cb")
+    blocked = exists().where(block.c.target_id == _TARGET.c.id, block.c.kind == "block",
+                             block_in_force, or_(block.c.article_id.is_(None),
+                                                 block.c.article_id == pin.c.article_id))
+    statement: Select[Any] = (
+        select(pin.c.position.label("pin_position"), *_TEASER_COLUMNS)
+        .join_from(pin, _TARGET, _TARGET.c.id == pin.c.target_id)
+        .where(pin.c.article_id == bindparam("page"), pin.c.kind == "pin", in_force,
+               _TARGET.c.id != pin.c.article_id, ~blocked,
+               live_clause(_NOW, _TARGET.c))  # type: ignore[arg-type]
+        .order_by(pin.c.id))
+    return statement
+
+
+_BY_EXTERNAL_ID = _list_statement(_PAGE.c.external_id)
+_BY_URL = _list_statement(_PAGE.c.url)
+_BY_ROW = _list_statement(_PAGE.c.id, page_live=False)  # the editors' view of any article
+_PINS = _pins_statement()
 
 
 def _teaser(row: Any, position: int, score: float, fallback: bool, pinned: bool) -> Teaser:
@@ -140,56 +173,43 @@ def lookup_related(conn: Connection, k: int, *, external_id: str | None = None,
                    url: str | None = None) -> RelatedList:
     """The list a reader sees on the live page with this CMS id or (normalised) URL.
 
-    The readers' hot path: ``find_article`` and ``related_for`` in two statements, with the same
-    rules (and the same answer, tests/test_readers.py checks both). Raises ArticleNotFound.
+    The readers' hot path: ``find_article`` and ``related_for`` in one statement (two when the
+    page has pins), with the same rules. Raises ArticleNotFound.
     """
-    now = utcnow()
     if external_id is not None:
-        rows = conn.execute(_PAGE_BY_ID, {"key": external_id, "now": now}).all()
+        statement, key = _BY_EXTERNAL_ID, external_id
     elif url is not None:
-        rows = conn.execute(_PAGE_BY_URL, {"key": normalize_url(url), "now": now}).all()
+        statement, key = _BY_URL, normalize_url(url)
     else:
         raise ValueError("pass external_id or url")
-    if not rows:
+    listing = _listing(conn, statement, key, k)
+    if listing is None:
         raise ArticleNotFound(f"no published article with {'id' if external_id else 'url'} "
                               f"{external_id or url!r}")
-    first = rows[0]
-    page = _Page(first.id, first.external_id, first.url, first.title)
-    blocked: set[int] = set()
-    pin_rules: list[tuple[int, int]] = []
-    for rule in rows:
-        if rule.kind == "block":
-            blocked.add(rule.target_id)
-        elif rule.kind == "pin" and rule.rule_article is not None and rule.position:
-            pin_rules.append((rule.target_id, rule.position))
-    return _assemble(conn, page, k, now, frozenset(blocked), pin_rules)
+    return listing
 
 
 def related_for(session: Session, article: Article, k: int) -> RelatedList:
     """The first ``k`` live, unblocked items of the stored list, with current pins applied."""
+    listing = _listing(session.connection(), _BY_ROW, article.id, k)
+    assert listing is not None  # the article is a row of this session's database
+    return listing
+
+
+def _listing(conn: Connection, statement: Select[Any], key: object, k: int) -> RelatedList | None:
     now = utcnow()
-    rules = active_curations(session, now, article.id)
-    page = _Page(article.id, article.external_id, article.url, article.title)
-    return _assemble(session.connection(), page, k, now, rules.blocked_for(article.id),
-                     rules.pins.get(article.id, []))
-
-
-def _assemble(conn: Connection, page: _Page, k: int, now: datetime, blocked: frozenset[int],
-              pin_rules: list[tuple[int, int]]) -> RelatedList:
-    pins = {target: pos for target, pos in pin_rules if target not in blocked}
-    fetch = k + len(blocked) + len(pins) + 5
-    rows = conn.execute(_LIST, {"page": page.id, "now": now, "fetch": fetch}).all()
-    build_id = rows[0].build_id if rows else ""
+    rows = conn.execute(statement, {"key": key, "now": now, "k": k}).all()
+    if not rows:
+        return None
+    page = rows[0]
     ordered: list[tuple[Any, float, bool, bool]] = [
-        (row, row.score, row.fallback, False) for row in rows
-        if row.id not in blocked and row.id not in pins and row.id != page.id]
-    if pins:
-        pinned = {row.id: row for row in conn.execute(_PINNED, {"ids": list(pins), "now": now})}
-        for target_id, position in sorted(pins.items(), key=lambda p: p[1]):
-            if target_id in pinned and target_id != page.id:
-                ordered.insert(min(position - 1, len(ordered)),
-                               (pinned[target_id], 0.0, False, True))
-    teasers = tuple(_teaser(row, i, score, fallback, pinned_)
-                    for i, (row, score, fallback, pinned_) in enumerate(ordered[:k], start=1))
-    return RelatedList(article_id=page.external_id, article_url=page.url,
-                       article_title=page.title, build_id=build_id, items=teasers)
+        (row, row.score, row.fallback, False) for row in rows if row.id is not None]
+    if page.has_pins:
+        pins = {row.id: row for row in conn.execute(_PINS, {"page": page.page_id, "now": now})}
+        for row in sorted(pins.values(), key=lambda r: int(r.pin_position)):
+            ordered.insert(min(row.pin_position - 1, len(ordered)), (row, 0.0, False, True))
+    teasers = tuple(_teaser(row, i, score, fallback, pinned)
+                    for i, (row, score, fallback, pinned) in enumerate(ordered[:k], start=1))
+    return RelatedList(article_id=page.page_external_id, article_url=page.page_url,
+                       article_title=page.page_title, build_id=page.build_id or "",
+                       items=teasers)
