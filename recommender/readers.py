@@ -9,15 +9,26 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
 
-from recommender.catalog.items import active_curations
 from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
 from recommender.catalog.urls import InvalidURL, normalize_url
-from recommender.storage.schema import Article, RelatedItem, utcnow
+from recommender.storage.schema import Article, Curation, RelatedItem, UTCDateTime, utcnow
 
 
 class ArticleNotFound(LookupError):
@@ -83,14 +94,23 @@ def find_article(session: Session, *, external_id: str | None = None, url: str |
     return article
 
 
-def _teaser(target: Article, position: int, score: float, fallback: bool, pinned: bool) -> Teaser:
-    minutes = read_minutes(target.word_count)
-    return Teaser(id=target.external_id, url=target.canonical_url or target.url,  # as published
-                  title=target.title, dek=target.dek,
-                  image=target.image, section=target.section, authors=tuple(target.authors or ()),
-                  published_at=target.published_at, read_minutes=minutes,
-                  read_label=read_label(minutes), position=position, score=round(score, 4),
-                  fallback=fallback, pinned=pinned)
+# -- the read path in SQL: columns, not ORM objects ----------------------------------------------
+# Building ORM objects (bodies included) for a page and a dozen candidates cost most of a read.
+# One statement, built once and compiled once per dialect, finds the live page and joins the first
+# ``k`` items of its stored list that are live, not the page itself, not blocked (for this page or
+# site-wide) and not pinned to it, selecting only what a teaser shows; it also says whether the
+# page has pins, and only then does a second statement fetch them.
+
+_ARTICLES = Article.__table__
+_PAGE = _ARTICLES.alias("p")
+_TARGET = _ARTICLES.alias("t")
+_RELATED = RelatedItem.__table__.alias("r")
+_NOW = bindparam("now", type_=UTCDateTime())
+_ANY_LANGUAGE: Any = bindparam("any_language")
+_TEASER_COLUMNS = (_TARGET.c.id, _TARGET.c.external_id, _TARGET.c.url, _TARGET.c.canonical_url,
+                   _TARGET.c.title,
+                   _TARGET.c.dek, _TARGET.c.image, _TARGET.c.section, _TARGET.c.authors,
+                   _TARGET.c.published_at, _TARGET.c.word_count)
 
 
 def same_language_clause(page_language: str, language: SQLColumnExpression[str]
@@ -100,42 +120,143 @@ def same_language_clause(page_language: str, language: SQLColumnExpression[str]
     return true() if not page_language else language == page_language
 
 
+def _language_ok(page_language: ColumnElement[str], language: ColumnElement[str]
+                 ) -> ColumnElement[bool]:
+    """``same_language_clause`` with the page's language a column or parameter, skipped when the
+    policy turns the rule off (``any_language``): a list stored before an article's language was
+    corrected, or a pin of a translation, never shows it to readers."""
+    return or_(_ANY_LANGUAGE, page_language == "", language == page_language)
+
+
+def _rules(name: str) -> tuple[Any, ColumnElement[bool]]:
+    """An alias of ``curations`` and its "in force now" condition."""
+    rule = Curation.__table__.alias(name)
+    return rule, or_(rule.c.expires_at.is_(None), rule.c.expires_at > _NOW)
+
+
+def _curated_away() -> ColumnElement[bool]:
+    """The target is blocked for this page or site-wide, or pinned to this page (pins are
+    placed separately): it never appears among the ranked items."""
+    rule, in_force = _rules("cx")
+    return exists().where(rule.c.target_id == _RELATED.c.target_id, in_force,
+                          or_(rule.c.article_id == _PAGE.c.id,
+                              and_(rule.c.article_id.is_(None), rule.c.kind == "block")))
+
+
+def _list_statement(key: ColumnElement[Any], page_live: bool = True) -> Select[Any]:
+    # Every condition on an item sits in the ON clause of ``related`` (the target's liveness as
+    # a primary-key probe), so the page still comes back with no items, and no planner (SQLite's
+    # materialises a parenthesised join) ever walks more than this page's rows.
+    pin, pin_in_force = _rules("cp")
+    has_pins = exists().where(pin.c.article_id == _PAGE.c.id, pin.c.kind == "pin", pin_in_force)
+    alive = _ARTICLES.alias("l")
+    target_live = exists().where(alive.c.id == _RELATED.c.target_id,
+                                 live_clause(_NOW, alive.c),  # type: ignore[arg-type]
+                                 _language_ok(_PAGE.c.language, alive.c.language))
+    shown = and_(_RELATED.c.article_id == _PAGE.c.id, _RELATED.c.target_id != _PAGE.c.id,
+                 target_live, ~_curated_away())
+    statement = (
+        select(_PAGE.c.id.label("page_id"), _PAGE.c.external_id.label("page_external_id"),
+               _PAGE.c.url.label("page_url"), _PAGE.c.canonical_url.label("page_canonical_url"),
+               _PAGE.c.title.label("page_title"), _PAGE.c.language.label("page_language"),
+               has_pins.label("has_pins"), _RELATED.c.score, _RELATED.c.fallback,
+               _RELATED.c.build_id, *_TEASER_COLUMNS)
+        .select_from(_PAGE.outerjoin(_RELATED, shown)
+                     .outerjoin(_TARGET, _TARGET.c.id == _RELATED.c.target_id))
+        .where(key == bindparam("key"))
+        .order_by(_RELATED.c.position).limit(bindparam("k")))
+    if page_live:
+        statement = statement.where(live_clause(_NOW, _PAGE.c))  # type: ignore[arg-type]
+    return statement
+
+
+def _pins_statement() -> Select[Any]:
+    """This page's pins in force, to live, unblocked targets other than the page itself."""
+    pin, in_force = _rules("cq")
+    block, block_in_force = _rules("cb")
+    blocked = exists().where(block.c.target_id == _TARGET.c.id, block.c.kind == "block",
+                             block_in_force, or_(block.c.article_id.is_(None),
+                                                 block.c.article_id == pin.c.article_id))
+    statement: Select[Any] = (
+        select(pin.c.position.label("pin_position"), *_TEASER_COLUMNS)
+        .join_from(pin, _TARGET, _TARGET.c.id == pin.c.target_id)
+        .where(pin.c.article_id == bindparam("page"), pin.c.kind == "pin", in_force,
+               _TARGET.c.id != pin.c.article_id, ~blocked,
+               _language_ok(bindparam("page_language"), _TARGET.c.language),
+               live_clause(_NOW, _TARGET.c))  # type: ignore[arg-type]
+        .order_by(pin.c.id))
+    return statement
+
+
+_BY_EXTERNAL_ID = _list_statement(_PAGE.c.external_id)
+_BY_URL = _list_statement(_PAGE.c.url)
+_BY_ROW = _list_statement(_PAGE.c.id, page_live=False)  # the editors' view of any article
+_PINS = _pins_statement()
+
+
+def _teaser(row: Any, position: int, score: float, fallback: bool, pinned: bool) -> Teaser:
+    minutes = read_minutes(row.word_count)
+    return Teaser(id=row.external_id, url=row.canonical_url or row.url,  # as published
+                  title=row.title, dek=row.dek,
+                  image=row.image, section=row.section, authors=tuple(row.authors or ()),
+                  published_at=row.published_at, read_minutes=minutes,
+                  read_label=read_label(minutes), position=position, score=round(score, 4),
+                  fallback=fallback, pinned=pinned)
+
+
+def lookup_related(conn: Connection, k: int, *, external_id: str | None = None,
+                   url: str | None = None, same_language: bool = True) -> RelatedList:
+    """The list a reader sees on the live page with this CMS id or (normalised) URL.
+
+    The readers' hot path: ``find_article`` and ``related_for`` in one statement (two when the
+    page has pins), with the same rules. Raises ArticleNotFound.
+    """
+    if external_id is not None:
+        statement, key = _BY_EXTERNAL_ID, external_id
+    elif url is not None:
+        try:
+            statement, key = _BY_URL, normalize_url(url)
+        except InvalidURL:  # e.g. a normalised URL normalised again grew past the length limit
+            raise ArticleNotFound(f"no published article with url {url!r}") from None
+    else:
+        raise ValueError("pass external_id or url")
+    listing = _listing(conn, statement, key, k, same_language)
+    if listing is None:
+        raise ArticleNotFound(f"no published article with {'id' if external_id else 'url'} "
+                              f"{external_id or url!r}")
+    return listing
+
+
 def related_for(session: Session, article: Article, k: int, *,
                 same_language: bool = True) -> RelatedList:
     """The first ``k`` live, unblocked items of the stored list, with current pins applied.
 
-    The language rule is re-applied too (``same_language``, the policy's): a list stored before
-    an article's language was corrected, or a pin of a translation, never shows it to readers."""
-    now = utcnow()
-    rules = active_curations(session, now, article.id)
-    blocked = rules.blocked_for(article.id)
-    pins = {target: pos for target, pos in rules.pins.get(article.id, []) if target not in blocked}
-    target = aliased(Article)
-    language = (same_language_clause(article.language, target.language) if same_language
-                else true())
-    fetch = k + len(blocked) + len(pins) + 5
-    rows = session.execute(
-        select(RelatedItem, target)
-        .join(target, target.id == RelatedItem.target_id)
-        .where(RelatedItem.article_id == article.id, live_clause(now, target), language)
-        .order_by(RelatedItem.position)
-        .limit(fetch)
-    ).all()
-    build_id = rows[0][0].build_id if rows else ""
-    ranked = [(item, art) for item, art in rows
-              if art.id not in blocked and art.id not in pins and art.id != article.id]
-    pinned_articles = {a.id: a for a in session.scalars(
-        select(target).where(target.id.in_(list(pins)), live_clause(now, target), language))
-    } if pins else {}
-    ordered: list[tuple[Article, float, bool, bool]] = [
-        (art, item.score, item.fallback, False) for item, art in ranked]
-    for target_id, position in sorted(pins.items(), key=lambda p: p[1]):
-        if target_id in pinned_articles and target_id != article.id:
-            ordered.insert(min(position - 1, len(ordered)),
-                           (pinned_articles[target_id], 0.0, False, True))
-    teasers = tuple(_teaser(art, i, score, fallback, pinned)
-                    for i, (art, score, fallback, pinned) in enumerate(ordered[:k], start=1))
-    return RelatedList(article_id=article.external_id,
-                       article_url=article.canonical_url or article.url,
-                       article_title=article.title, build_id=build_id, items=teasers)
+    The language rule is re-applied too (``same_language``, the policy's)."""
+    listing = _listing(session.connection(), _BY_ROW, article.id, k, same_language)
+    assert listing is not None  # the article is a row of this session's database
+    return listing
 
+
+def _listing(conn: Connection, statement: Select[Any], key: object, k: int,
+             same_language: bool) -> RelatedList | None:
+    now = utcnow()
+    any_language = not same_language
+    rows = conn.execute(statement, {"key": key, "now": now, "k": k,
+                                    "any_language": any_language}).all()
+    if not rows:
+        return None
+    page = rows[0]
+    ordered: list[tuple[Any, float, bool, bool]] = [
+        (row, row.score, row.fallback, False) for row in rows if row.id is not None]
+    if page.has_pins:
+        pins = {row.id: row for row in conn.execute(_PINS, {
+            "page": page.page_id, "now": now, "page_language": page.page_language,
+            "any_language": any_language})}
+        for row in sorted(pins.values(), key=lambda r: int(r.pin_position)):
+            ordered.insert(min(row.pin_position - 1, len(ordered)), (row, 0.0, False, True))
+    teasers = tuple(_teaser(row, i, score, fallback, pinned)
+                    for i, (row, score, fallback, pinned) in enumerate(ordered[:k], start=1))
+    return RelatedList(article_id=page.page_external_id,
+                       article_url=page.page_canonical_url or page.page_url,
+                       article_title=page.page_title, build_id=page.build_id or "",
+                       items=teasers)

@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, config: dict[str, Any] | None =
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
                       SECRET_KEY=settings.secret_key or secrets.token_hex(32),
                       RESPONSE_CACHE_ENTRIES=20_000,
-                      RESPONSE_CACHE_SECONDS=settings.cache_max_age)
+                      RESPONSE_CACHE_SECONDS=settings.cache_max_age,
+                      # PostgreSQL: how stale another replica's commit may be here (web.memo).
+                      RESPONSE_CACHE_POLL_SECONDS=0.25)
     app.config.from_prefixed_env()  # FLASK_RESPONSE_CACHE_ENTRIES=0 turns the memo off, etc.
     app.config.update(config or {})
     app.extensions["related_settings"] = settings

@@ -1,8 +1,8 @@
 """The one read path behind the API and the widget: find the page, take its list, render, memoise.
 
-Views only say how a list is rendered; finding the article (``serving.find_article``: URL
-normalised, live only), applying liveness and curation (``Recommender.related``) and the memo
-(``web.memo``) are shared here so the JSON and the HTML can never disagree about what is visible.
+Views only say how a list is rendered; finding the article (URL normalised, live only), applying
+liveness and curation (both in ``readers.lookup_related``) and the memo (``web.memo``) are shared
+here so the JSON and the HTML can never disagree about what is visible.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import Literal
 
 from flask import Flask, current_app
+from sqlalchemy import event
 
-from recommender.readers import ArticleNotFound, RelatedList, find_article
+from recommender.readers import ArticleNotFound, RelatedList, lookup_related
 from web import db, metrics
 from web.caching import make_etag
 from web.errors import ApiError
@@ -25,8 +26,10 @@ Renderer = Callable[[RelatedList], bytes]
 
 def init_app(app: Flask) -> None:
     resources = app.extensions[db.EXTENSION]
-    app.extensions[EXTENSION] = ResponseMemo(DataVersion(resources.engine),
-                                             int(app.config["RESPONSE_CACHE_ENTRIES"]),
+    version = DataVersion(resources.engine, float(app.config["RESPONSE_CACHE_POLL_SECONDS"]))
+    # This process's own commits (webhook, editors) are seen at once, other processes' by the poll.
+    event.listen(resources.session_factory, "after_commit", lambda _session: version.touch())
+    app.extensions[EXTENSION] = ResponseMemo(version, int(app.config["RESPONSE_CACHE_ENTRIES"]),
                                              float(app.config["RESPONSE_CACHE_SECONDS"]))
 
 
@@ -48,14 +51,16 @@ def related(kind: str, by: By, key: str, k: int, render: Renderer) -> Rendered:
         counters.memo_hit.inc()
         return hit
     counters.memo_miss.inc()
-    resources = db.resources()
-    session = db.get_session()
     try:
-        article = (find_article(session, external_id=key) if by == "id"
-                   else find_article(session, url=key))
+        # A plain connection, no ORM session: the hot path is two prepared statements.
+        resources = db.resources()
+        same_language = resources.settings.ranking.same_language
+        with resources.engine.connect() as conn:
+            listing = (lookup_related(conn, k, external_id=key, same_language=same_language)
+                       if by == "id" else lookup_related(conn, k, url=key,
+                                                         same_language=same_language))
     except ArticleNotFound as exc:
         raise ApiError(404, str(exc)) from None
-    listing = resources.recommender.related(session, article, k)
     body = render(listing)
     rendered = Rendered(body=body, etag=make_etag(kind, listing.etag, body))
     cache.put(memo_key, version, rendered)

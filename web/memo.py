@@ -1,14 +1,21 @@
 """A small in-process memo of rendered related lists, invalidated by any database commit.
 
-Building one list through the ORM costs milliseconds; serving a memoised one costs microseconds.
-Correctness rests on a *data version* read before the list is built: an entry is served only
-while the version is unchanged, i.e. while nothing at all has been committed to the database, by
-any process or code path (ORM, raw SQL, the CLI, another worker).
+Building one list costs a fraction of a millisecond to milliseconds; serving a memoised one costs
+microseconds. Correctness rests on a *data version* read before the list is built: an entry is
+served only while the version is unchanged, i.e. while nothing at all has been committed to the
+database, by any process or code path (ORM, raw SQL, the CLI, another worker, another replica).
 
 - SQLite: ``PRAGMA data_version`` on a private connection that never writes changes whenever any
-  other connection commits.
+  other connection commits. Read on every lookup (it costs microseconds, in process).
 - PostgreSQL: the text of ``pg_current_snapshot()`` (xmin:xmax:in-progress ids) changes whenever a
-  writing transaction starts or ends; equal snapshots see exactly the same committed data.
+  writing transaction ends, in any process on any host; equal snapshots see exactly the same
+  committed data. It costs a round trip, so it is *polled*: read at most once per
+  ``poll_seconds`` (default 0.25 s) per process, and at once after this process commits
+  (``touch``, hooked to the app's sessions). A commit anywhere therefore reaches every replica's
+  readers within ``poll_seconds``: a lookup uses a snapshot whose query *started* less than
+  ``poll_seconds`` before it, and data read after a snapshot is never older than the snapshot.
+  Any write in the cluster changes it (other databases, feedback events): that only empties
+  the memo sooner, it never serves a stale list.
 - Anything else: no memo.
 
 Time also matters (a scheduled article goes live, a pin or block expires). The passing of time only
@@ -45,8 +52,12 @@ class Rendered:
 class DataVersion:
     """A value that changes whenever anything is committed to the database (or None: unknown)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, poll_seconds: float = 0.25) -> None:
         self._engine = engine
+        self._poll_seconds = poll_seconds
+        self._generation = 0  # this process's commits (``touch``)
+        self._polled: tuple[int, str] | None = None  # (generation, snapshot) of the last poll
+        self._polled_at = 0.0  # monotonic time the last poll *started*
         self._dialect = engine.dialect.name
         database = engine.url.database or ""
         self._sqlite_path = database if self._dialect == "sqlite" and database not in (
@@ -66,10 +77,29 @@ class DataVersion:
         if self._sqlite_path:
             return self._sqlite_version()
         if self._dialect == "postgresql":
+            return self._polled_snapshot()
+        return None
+
+    def touch(self) -> None:
+        """This process committed: the next lookup reads a fresh version, without waiting for the
+        poll (so a webhook's caller reads its own write from the same replica at once)."""
+        with self._lock:
+            self._generation += 1
+
+    def _polled_snapshot(self) -> tuple[int, str]:
+        # Under the lock: one poll at a time per process; the others wait the millisecond it
+        # takes rather than use a snapshot older than the bound.
+        with self._lock:
+            started = time.monotonic()
+            polled = self._polled
+            if (polled is not None and polled[0] == self._generation
+                    and started - self._polled_at < self._poll_seconds):
+                return polled
+            generation = self._generation
             with self._engine.connect() as conn:
                 snapshot: str = conn.execute(text("SELECT pg_current_snapshot()::text")).scalar_one()
-                return snapshot
-        return None
+            self._polled, self._polled_at = (generation, snapshot), started
+            return self._polled
 
     def _sqlite_version(self) -> tuple[int, int]:
         # data_version counts per connection: the pid says whose connection it was, so an entry

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, literal
 
 from recommender.storage.schema import LIVE_STATUSES, Article, live_at, utcnow
 
@@ -23,7 +23,10 @@ __all__ = ["LIVE_STATUSES", "live_at", "live_clause", "status_of"]
 
 def live_clause(now: datetime, entity: Any = Article) -> ColumnElement[bool]:
     """SQL condition for ``live_at`` (on Article or an alias of it, as the readers' join needs)."""
-    return (entity.status.in_(LIVE_STATUSES) & entity.published_at.is_not(None)  # type: ignore[no-any-return]
+    # One bound value per status, not an "expanding" IN: no per-execution rewriting of the SQL
+    # (it showed in the readers' path, which runs this on every uncached read).
+    statuses = [literal(status) for status in LIVE_STATUSES]
+    return (entity.status.in_(statuses) & entity.published_at.is_not(None)  # type: ignore[no-any-return]
             & (entity.published_at <= now))
 
 

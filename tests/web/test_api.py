@@ -173,7 +173,7 @@ def test_a_bug_is_a_json_500_and_no_traceback(app: Flask, client: FlaskClient,
     def broken(*_args: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(lookup, "find_article", broken)
+    monkeypatch.setattr(lookup, "lookup_related", broken)
     response = _related(client)
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": 500, "message": "internal error"}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def test_version_moves_with_every_commit_by_anyone(db_url: str) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x INTEGER)"))
-        version = DataVersion(engine)
+        version = DataVersion(engine, poll_seconds=0.0)  # PostgreSQL: read on every lookup
         assert version.supported
         first = version.current()
         with engine.connect() as conn:  # reads change nothing
@@ -34,6 +35,32 @@ def test_version_moves_with_every_commit_by_anyone(db_url: str) -> None:
         assert version.current() not in (first, second)
     finally:
         engine.dispose()
+
+
+def test_a_commit_elsewhere_is_seen_within_the_poll_and_ones_own_at_once(db_url: str) -> None:
+    """PostgreSQL's version is polled (a round trip): another process's commit shows by the
+    next poll, this process's (``touch``, after its sessions commit) at once. SQLite reads its
+    version on every lookup, so both show at once."""
+    engine, elsewhere = make_engine(db_url), make_engine(db_url)
+    poll = 0.3
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        version = DataVersion(engine, poll_seconds=poll)
+        first = version.current()
+        with elsewhere.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+        committed = time.monotonic()
+        time.sleep(max(0.0, committed + poll - time.monotonic()))
+        second = version.current()  # the poll's bound has passed: the commit must show
+        assert second != first
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (2)"))
+        version.touch()
+        assert version.current() != second  # no waiting for the poll
+    finally:
+        engine.dispose()
+        elsewhere.dispose()
 
 
 def test_sqlite_versions_of_another_process_never_match(tmp_path: Path,
