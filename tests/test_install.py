@@ -80,8 +80,8 @@ def test_a_wheel_installed_with_stock_pip_upgrades_imports_reindexes_and_serves(
     assert "recommender/storage/_migrations/versions/0001_initial_schema.py" in names
     assert "web/templates/editor/base.html" in names
 
-    _run([*pip, "install", TORCH], env, tmp_path)  # first: the CPU wheel, never a CUDA build
-    _run([*pip, "install", str(wheel)], env, tmp_path)
+    _run([*pip, "install", "--no-compile", TORCH], env, tmp_path)  # first: the CPU wheel
+    _run([*pip, "install", "--no-compile", str(wheel)], env, tmp_path)
     assert _run([*pip, "--version"], env, tmp_path).split()[1] == stock  # still the stock pip
 
     work = tmp_path / "site"  # no checkout here: only the installed package can answer
