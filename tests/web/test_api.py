@@ -322,7 +322,7 @@ def _rule_paths(app: Flask) -> set[str]:
             continue  # the demo magazine's pages are a demo, not an interface
         if rule.endpoint.startswith("editor."):
             continue  # the editors' HTML pages (web/editor), not an API
-        paths.add(re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule))
+        paths.add(re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule))
     return paths
 
 

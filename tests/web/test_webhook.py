@@ -451,3 +451,30 @@ def test_a_chunked_body_over_the_cap_is_413_not_bad_json(hook: Hook) -> None:
     assert big.get_json()["error"]["code"] == 413
     exactly = _chunked(hook, json.dumps(NEW_ARTICLE).encode().ljust(MAX_BODY_BYTES))
     assert exactly.status_code == 201, exactly.get_data(as_text=True)
+
+
+def test_valid_articles_that_clash_are_409(hook: Hook) -> None:
+    """Well-formed articles that clash (an id twice, a URL another article has): 409 with the
+    same problem list as a 422, nothing stored; a request with an invalid item stays a 422."""
+    taken = {**NEW_ARTICLE, "id": "cms-other", "url": _demo_record("demo-002")["url"]}
+    response = hook.post([NEW_ARTICLE, {**NEW_ARTICLE, "url": NEW_ARTICLE["url"] + "-2"}, taken])
+    assert response.status_code == 409, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == 409
+    assert [(p["index"], p["field"]) for p in error["problems"]] == [(1, "id"), (2, "url")]
+    assert hook.stored("cms-new-1") is None and hook.refreshes == 0
+    assert hook.post([NEW_ARTICLE, NEW_ARTICLE, {"id": "x"}]).status_code == 422
+
+
+def test_delete_is_not_a_method_of_a_related_list(hook: Hook) -> None:
+    """``DELETE /articles/<id>`` used to match ``/articles/<id>/related`` too, so OPTIONS there
+    advertised DELETE; now the list allows only what it serves, and DELETE on it is a 405."""
+    options = hook.client.options("/api/v1/articles/demo-001/related")
+    assert set(options.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    response = hook.client.delete("/api/v1/articles/demo-001/related",
+                                  headers={"Authorization": f"Bearer {hook.key}"})
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == 405
+    assert hook.stored("demo-001") is not None and hook.stored("demo-001").status == "published"
+    assert hook.delete("demo-001").status_code == 200  # an id with a slash still can be withdrawn
+    assert hook.client.delete("/api/v1/articles/a/b", headers={
+        "Authorization": f"Bearer {hook.key}"}).status_code == 404
