@@ -44,6 +44,8 @@ class Settings:
     trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
+    # --- #15 Ray engine
+    ray_address: str = ""  # the Ray cluster of `reindex --engine ray`; empty = a local Ray
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -129,6 +131,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "secret_key": (str, "a string"),
     "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
+    # --- #15 Ray engine
+    "ray_address": (lambda v: str(v).strip(), "a Ray address such as head:6379 or ray://head:10001"),
 }
 
 

@@ -84,20 +84,32 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.encoder import SentenceTransformerEncoder
     from recommender.jobs import reindex
     from recommender.jobs.build import peak_rss_mb
+    from recommender.jobs.engine import EngineUnavailable
     from recommender.storage.engine import make_engine, make_session_factory
     from recommender.storage.locks import LockBusy
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sources = list(settings.sources) + list(args.sources or [])
+    summary = reindex.Summary(dry_run=args.dry_run, engine=args.engine)
+    try:
+        build_engine = _build_engine(args, settings)
+    except EngineUnavailable as exc:
+        summary.status, summary.error = "failed", str(exc)
+        print(f"related-reading reindex: error: {exc}", file=sys.stderr)
+        print(json.dumps(summary.to_dict()))
+        return exc.exit_code
     engine = make_engine(settings.database_url)
-    summary = reindex.Summary(dry_run=args.dry_run)
     code = exits.OK
     try:
         summary = reindex.run(settings, make_session_factory(engine),
                               SentenceTransformerEncoder(settings.model, threads=args.threads),
                               full=args.full, dry_run=args.dry_run, sources=sources,
-                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet))
+                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet),
+                              engine=build_engine)
+    except EngineUnavailable as exc:
+        summary.status, summary.error = "failed", str(exc)
+        code = exc.exit_code
     except LockBusy as exc:
         summary.status, summary.error = "locked", f"another reindex is running: {exc}"
         code = exits.LOCKED
@@ -106,11 +118,32 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         code = exits.FAILED
     finally:
         engine.dispose()
+        if build_engine is not None:
+            build_engine.close()
     if summary.error:
         print(f"related-reading reindex: error: {summary.error}", file=sys.stderr)
     summary.peak_rss_mb = summary.peak_rss_mb or peak_rss_mb()
     print(json.dumps(summary.to_dict()))
     return code
+
+
+def _build_engine(args: argparse.Namespace, settings: Settings) -> Any:
+    """None for the local engine; the Ray engine (Ray imported only now) for ``--engine ray``,
+    its actors building the same encoder as this process would."""
+    if args.engine != "ray":
+        return None
+    if args.ray_actors is not None and args.ray_actors < 1:
+        from recommender.jobs.engine import EngineUnavailable
+
+        raise EngineUnavailable(f"--ray-actors must be at least 1, not {args.ray_actors}", exits.USAGE)
+    import functools
+
+    from recommender.embedding.encoder import SentenceTransformerEncoder
+    from recommender.jobs.ray_engine import RayEngine
+
+    factory = functools.partial(SentenceTransformerEncoder, settings.model,
+                                threads=args.threads or 1)
+    return RayEngine(settings.ray_address, factory, actors=args.ray_actors)
 
 
 def _describe(exc: BaseException) -> str:
@@ -130,4 +163,10 @@ def register_reindex(sub: Any) -> None:
                     help="also sync this source (kind:URL), besides RELATED_SOURCES")
     ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
     ri.add_argument("--quiet", action="store_true", help="no progress bar")
+    # --- #15 engines
+    ri.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="where embedding and lists run: this process, or Ray (RELATED_RAY_ADDRESS,"
+                         " else a local Ray)")
+    ri.add_argument("--ray-actors", type=int, default=None, metavar="N",
+                    help="embedding actors on Ray (default: one per CPU of the cluster)")
     ri.set_defaults(handler=cmd_reindex)

@@ -23,15 +23,16 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog.items import active_curations, load_items, recent_by_section
-from recommender.embedding.cache import embed_missing, load_vectors
+from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import BuildError, IndexStore
 from recommender.index.vectors import choose_index
+from recommender.jobs.engine import BuildEngine, LocalEngine
 from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild, ranking_files
 from recommender.ranking.context import RankingContext
 from recommender.ranking.lexical import LexicalModel
-from recommender.ranking.lists import compute_all, replace_lists
+from recommender.ranking.lists import replace_lists
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.saved import current_policy
 from recommender.ranking.smoothing import Smoothing, smooth_catalogue
@@ -95,9 +96,11 @@ def build_policy(session: Session, settings: Settings) -> RankingPolicy:
 
 def run_build(session_factory: sessionmaker[Session], settings: Settings, encoder: Encoder, *,
               full: bool = False, progress: ProgressFactory | None = None,
-              store: IndexStore | None = None) -> BuildReport:
-    """Run one complete build; raises BuildFailed (previous build untouched) on any failure."""
+              store: IndexStore | None = None, engine: BuildEngine | None = None) -> BuildReport:
+    """Run one complete build; raises BuildFailed (previous build untouched) on any failure.
+    ``engine`` runs the embedding and the lists (default: in this process)."""
     store = store or IndexStore(settings.index_dir)
+    engine = engine or LocalEngine()
     build_id = new_build_id()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -106,8 +109,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             session.execute(delete(Embedding).where(Embedding.model_id == encoder.model_id))
             session.commit()
         todo = session.scalar(select(func.count()).select_from(Article)) or 0
-        report = embed_missing(session, encoder, commit_batches=True,
-                               progress=_stage(progress, "embedding", todo))
+        report = engine.embed(session, encoder, _stage(progress, "embedding", todo))
         session.commit()
         timings["embed"] = round(time.perf_counter() - started, 3)
 
@@ -151,8 +153,8 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             context = RankingContext(space, items, active_curations(session, now),
                                      recent_by_section(items), policy, settings.related_k,
                                      below_cut=0)  # stored lists keep nothing past the cut
-            pages, rows = compute_all(context, build_id, now,
-                                      progress=_stage(progress, "lists", len(ids)))
+            pages, rows = engine.lists(context, store, build_id, now,
+                                       _stage(progress, "lists", len(ids)))
             timings["lists"] = round(time.perf_counter() - t0, 3)
             empty = _validate(pages, rows, items)
             t0 = time.perf_counter()
@@ -225,7 +227,8 @@ def _mark_failed(session: Session, build_id: str, message: str) -> None:
 
 
 def full_build(recommender: Recommender, *, full: bool = False,
-               progress: ProgressFactory | None = None) -> BuildReport:
+               progress: ProgressFactory | None = None,
+               engine: BuildEngine | None = None) -> BuildReport:
     """A complete build, then a catch-up of anything published while it ran.
 
     The build ranks a snapshot of the catalogue; articles published or changed during its
@@ -233,7 +236,7 @@ def full_build(recommender: Recommender, *, full: bool = False,
     nothing is missing from the lists the moment the new build serves.
     """
     report = run_build(recommender.session_factory, recommender.settings, recommender.encoder,
-                       full=full, progress=progress, store=recommender.store)
+                       full=full, progress=progress, store=recommender.store, engine=engine)
     build = recommender.builds.get()
     if build is not None:
         snapshot = datetime.fromisoformat(build.meta["snapshot"])

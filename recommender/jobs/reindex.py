@@ -21,6 +21,7 @@ from recommender.catalog.live import LIVE_STATUSES
 from recommender.embedding.cache import stale_articles
 from recommender.embedding.encoder import Encoder
 from recommender.jobs.build import BuildReport, ProgressFactory, full_build, peak_rss_mb
+from recommender.jobs.engine import BuildEngine
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.locks import file_lock
@@ -52,6 +53,8 @@ class Summary:
     peak_rss_mb: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    # --- #15 engines
+    engine: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,10 +89,11 @@ def sync_sources(session: Session, sources: Sequence[str], *, full: bool, summar
 
 def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Encoder, *,
         full: bool = False, dry_run: bool = False, sources: Sequence[str] | None = None,
-        progress: ProgressFactory | None = None) -> Summary:
-    """One locked reindex; raises LockBusy, or the failure (previous build still serving)."""
+        progress: ProgressFactory | None = None, engine: BuildEngine | None = None) -> Summary:
+    """One locked reindex; raises LockBusy, or the failure (previous build still serving).
+    ``engine`` runs a build's embedding and lists (default: this process)."""
     started = time.perf_counter()
-    summary = Summary(dry_run=dry_run)
+    summary = Summary(dry_run=dry_run, engine=engine.name if engine else "local")
     with file_lock(settings.index_dir / "reindex.lock", blocking=False):
         with session_factory() as session:
             session.execute(text("SELECT 1"))  # fail fast, before any work, if the DB is down
@@ -115,7 +119,8 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                     refreshed = recommender.refresh(session, changed)
                     summary.embedded, summary.lists = refreshed.embedded, len(refreshed.lists_updated)
             if summary.mode == "build":
-                report: BuildReport = full_build(recommender, full=full, progress=progress)
+                report: BuildReport = full_build(recommender, full=full, progress=progress,
+                                                 engine=engine)
                 summary.embedded, summary.build_id = report.embedded, report.build_id
                 summary.lists, summary.index_kind = report.lists, report.index_kind
                 summary.timings = report.seconds

@@ -8,7 +8,7 @@ batches (``batch.py``, the same formulas) and runs the remaining stages (``stage
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -61,14 +61,15 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
 
 
 def compute_all(context: RankingContext, build_id: str, now: datetime, *,
-                progress: Progress | None = None, batch: int = 512
-                ) -> tuple[list[int], list[dict[str, Any]]]:
+                progress: Progress | None = None, batch: int = 512,
+                only: Collection[int] | None = None) -> tuple[list[int], list[dict[str, Any]]]:
     """Lists for every live article in the context's build (its pages, and their rows): the
-    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
+    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page.
+    ``only``: just these pages (one block of the build)."""
     pages: list[int] = []
     rows: list[dict[str, Any]] = []
     with single_threaded_blas():
-        for found in candidates_by_page(context, progress=progress, batch=batch):
+        for found in candidates_by_page(context, progress=progress, batch=batch, only=only):
             page = context.items[found.article_id]
             pins, pool = _curation(context, page, found.vector, found.lexical_row)
             ranked = rank_scored(page, found.kept, found.dropped, context.policy, context.k,
