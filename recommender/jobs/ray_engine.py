@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import socket
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ RETRIES = 3  # restarts of a dead actor, retries of a task whose worker died
 log = logging.getLogger("related_reading.ray")
 
 
+class EmbeddingFailed(RuntimeError):
+    """Some batches could not be embedded (the encoder raised); the others are stored."""
+
+
 def import_ray() -> Any:
     """The ``ray`` module, or EngineUnavailable (exit code 2: a setting to fix, not a fault)."""
     try:
@@ -61,6 +66,22 @@ def import_ray() -> Any:
         raise EngineUnavailable(
             f"the Ray engine needs Ray, which is not installed ({exc}): "
             "pip install 'related-reading[ray]'", exits.USAGE) from exc
+
+
+def probe(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds on an address nobody listens at: ``ray.init`` itself keeps retrying for
+    minutes. ``auto`` (Ray's own discovery) is left to Ray."""
+    hostport = address.removeprefix("ray://")
+    if hostport == "auto":
+        return
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise EngineUnavailable(f"RELATED_RAY_ADDRESS: expected host:port or ray://host:port, "
+                                f"got {address!r}", exits.USAGE)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise EngineUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from exc
 
 
 class RayEngine:
@@ -83,6 +104,8 @@ class RayEngine:
         if ray.is_initialized():
             return
         where = self.address or "a new local Ray"
+        if self.address:
+            probe(self.address)
         try:
             if self.address:
                 ray.init(address=self.address, log_to_driver=True)
@@ -126,15 +149,21 @@ class RayEngine:
                 EmbedActor, fn_constructor_args=(self.encoder_factory,), batch_size=1,
                 compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1,
                 max_restarts=RETRIES, max_task_retries=RETRIES)
-        done = 0
+        done, failed = 0, list[str]()
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-            ids = [int(a) for a in batch["id"]]
-            store_rows(session, encoder.model_id, ids, [str(h) for h in batch["hash"]],
-                       np.asarray(batch["vector"], dtype=np.float32))
+            errors = [str(e) for e in batch["error"]]
+            good = [i for i, error in enumerate(errors) if not error]
+            failed.extend(error for error in errors if error)
+            ids = [int(batch["id"][i]) for i in good]
+            store_rows(session, encoder.model_id, ids, [str(batch["hash"][i]) for i in good],
+                       np.asarray(batch["vector"], dtype=np.float32)[good])
             session.commit()
             done += len(ids)
             if progress:
-                progress(len(ids))
+                progress(len(errors))
+        if failed:
+            raise EmbeddingFailed(f"{len(failed)} of {len(todo)} articles could not be embedded "
+                                  f"({done} were and are kept): {failed[0]}")
         return EmbedReport(embedded=done, skipped=0)
 
     # -- lists ----------------------------------------------------------------------------------
@@ -191,14 +220,21 @@ class EmbedActor:
             triples.extend(zip((str(t) for t in batch["titles"][row]),
                                (str(d) for d in batch["deks"][row]),
                                (str(b) for b in batch["bodies"][row]), strict=True))
-        vectors = embed_texts(self.encoder, triples)
+        try:
+            vectors = np.asarray(embed_texts(self.encoder, triples), dtype=np.float32)
+            error = ""
+        except Exception as exc:  # reported per batch: the other batches' vectors still count
+            vectors = np.zeros((len(ids), self.encoder.dimension), dtype=np.float32)
+            error = f"{type(exc).__name__}: {exc}"
         return {"id": np.asarray(ids, dtype=np.int64), "hash": np.asarray(hashes),
-                "vector": np.asarray(vectors, dtype=np.float32)}
+                "vector": vectors, "error": np.asarray([error] * len(ids))}
 
 
 def store_rows(session: Session, model_id: str, ids: Sequence[int], hashes: Sequence[str],
                vectors: np.ndarray) -> None:
     """Replace these articles' vectors in bulk (``cache.store_vectors`` without ORM objects)."""
+    if not ids:
+        return  # an empty executemany would insert one row of defaults
     session.execute(delete(Embedding).where(Embedding.model_id == model_id,
                                             Embedding.article_id.in_(list(ids))))
     now = utcnow()
