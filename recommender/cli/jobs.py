@@ -27,6 +27,7 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.encoder import SentenceTransformerEncoder
+    from recommender.jobs.engine import EngineUnavailable
     from recommender.jobs.evaluation import DatasetError, evaluate
 
     directory = Path(args.directory)
@@ -36,13 +37,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if not directory.is_dir():
         print(f"related-reading: error: not a directory: {directory}", file=sys.stderr)
         return exits.USAGE
+    build_engine = None
     try:
+        build_engine = _build_engine(args, settings)
         result = evaluate(directory, SentenceTransformerEncoder(settings.model), settings,
                           k=args.k, work_dir=Path(args.work_dir) if args.work_dir else None,
-                          as_served=args.as_served)
+                          as_served=args.as_served, build_engine=build_engine)
     except DatasetError as exc:
         print(f"related-reading: error: {exc}", file=sys.stderr)
         return exits.USAGE
+    except EngineUnavailable as exc:
+        print(f"related-reading: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        if build_engine is not None:
+            build_engine.close()
     if not args.json:
         _print_table(result)
     else:
@@ -74,6 +83,7 @@ def register(sub: Any) -> None:
     ev.add_argument("--work-dir", help="keep the temporary database and index here")
     ev.add_argument("--as-served", action="store_true",
                     help="keep recency and the fallback filler, as readers get the lists")
+    _engine_options(ev)
     ev.set_defaults(handler=cmd_eval)
 
 
@@ -142,7 +152,7 @@ def _build_engine(args: argparse.Namespace, settings: Settings) -> Any:
     from recommender.jobs.ray_engine import RayEngine
 
     factory = functools.partial(SentenceTransformerEncoder, settings.model,
-                                threads=args.threads or 1)
+                                threads=getattr(args, "threads", None) or 1)
     return RayEngine(settings.ray_address, factory, actors=args.ray_actors)
 
 
@@ -163,10 +173,14 @@ def register_reindex(sub: Any) -> None:
                     help="also sync this source (kind:URL), besides RELATED_SOURCES")
     ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
     ri.add_argument("--quiet", action="store_true", help="no progress bar")
-    # --- #15 engines
-    ri.add_argument("--engine", choices=("local", "ray"), default="local",
-                    help="where embedding and lists run: this process, or Ray (RELATED_RAY_ADDRESS,"
-                         " else a local Ray)")
-    ri.add_argument("--ray-actors", type=int, default=None, metavar="N",
-                    help="embedding actors on Ray (default: one per CPU of the cluster)")
+    _engine_options(ri)
     ri.set_defaults(handler=cmd_reindex)
+
+
+# --- #15 engines
+def _engine_options(parser: Any) -> None:
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where embedding and lists run: this process, or Ray "
+                             "(RELATED_RAY_ADDRESS, else a local Ray)")
+    parser.add_argument("--ray-actors", type=int, default=None, metavar="N",
+                        help="embedding actors on Ray (default: one per CPU of the cluster)")

@@ -259,3 +259,16 @@ def test_reindex_engine_ray_with_the_real_model_equals_the_local_engine(
         np.testing.assert_allclose(np.frombuffer(ray_vectors[article], dtype=np.float32),
                                    np.frombuffer(vector, dtype=np.float32), atol=1e-5)
     assert [r[:3] for r in ray_rows] == [r[:3] for r in local_rows]
+
+
+def test_eval_gives_the_same_figures_on_either_engine(ray_address: str, tmp_path: Path) -> None:
+    from recommender.jobs.evaluation import evaluate
+    from tests.helpers.eval_sets import demo_records, write_set
+
+    write_set(tmp_path / "demo-tags", demo_records())
+    results = [evaluate(tmp_path / "demo-tags", FakeEncoder(),
+                        Settings.from_env({"RELATED_DATA_DIR": str(tmp_path / name)}),
+                        build_engine=engine)
+               for name, engine in (("local", None), ("ray", _engine(ray_address)))]
+    assert results[0]["metrics"] and results[0]["metrics"] == results[1]["metrics"]
+    assert results[0]["baseline"] == results[1]["baseline"]
