@@ -272,3 +272,10 @@ def test_eval_gives_the_same_figures_on_either_engine(ray_address: str, tmp_path
                for name, engine in (("local", None), ("ray", _engine(ray_address)))]
     assert results[0]["metrics"] and results[0]["metrics"] == results[1]["metrics"]
     assert results[0]["baseline"] == results[1]["baseline"]
+
+
+def test_a_bad_actor_count_is_a_usage_error(tmp_path: Path) -> None:
+    env, build_id = _built_site(tmp_path / "site")
+    code, summary, stderr = _reindex(env, "--engine", "ray", "--ray-actors", "0")
+    assert code == exits.USAGE and "--ray-actors must be at least 1" in summary["error"]
+    assert IndexStore(tmp_path / "site" / "index").current_id() == build_id
