@@ -78,3 +78,9 @@ def test_malformed_toml(tmp_path: Path) -> None:
     config.write_text("related_k = = 3")
     with pytest.raises(SettingsError, match="not valid TOML"):
         Settings.from_env({"RELATED_CONFIG": str(config)})
+
+
+# --- #15 Ray engine
+def test_the_ray_address_is_empty_unless_set() -> None:
+    assert Settings.from_env({}).ray_address == ""  # reindex --engine ray: a local Ray
+    assert Settings.from_env({"RELATED_RAY_ADDRESS": " head:6379 "}).ray_address == "head:6379"
