@@ -59,12 +59,15 @@ class EmbeddingFailed(RuntimeError):
 
 
 def import_ray() -> Any:
-    """The ``ray`` module, or EngineUnavailable (exit code 2: a setting to fix, not a fault)."""
+    """The ``ray`` module with Ray Data, or EngineUnavailable (exit code 2: a setting to fix, not
+    a fault). Ray without its ``data`` extra (pyarrow, pandas) counts as not installed."""
     try:
-        return importlib.import_module("ray")
+        ray = importlib.import_module("ray")
+        importlib.import_module("ray.data")
+        return ray
     except ImportError as exc:
         raise EngineUnavailable(
-            f"the Ray engine needs Ray, which is not installed ({exc}): "
+            f"the Ray engine needs Ray with Ray Data, which is not installed ({exc}): "
             "pip install 'related-reading[ray]'", exits.USAGE) from exc
 
 

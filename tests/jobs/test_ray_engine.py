@@ -192,6 +192,15 @@ def _built_site(root: Path) -> tuple[dict[str, str], str]:
     return env, build_id
 
 
+def _stored(root: Path) -> Snapshot:
+    engine = make_engine(f"sqlite:///{root / 'related.db'}")
+    rec = Recommender(Settings.from_env({"RELATED_DATA_DIR": str(root)}),
+                      make_session_factory(engine))
+    snapshot = _snapshot(rec)
+    engine.dispose()
+    return snapshot
+
+
 def _reindex(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
     proc = subprocess.run([sys.executable, "-m", "recommender", "reindex", "--quiet", *args],
                           env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -204,7 +213,8 @@ def test_without_ray_installed_the_command_says_so_and_changes_nothing(tmp_path:
     code, summary, stderr = _reindex({**env, "PYTHONPATH": f"{fake}{os.pathsep}{ROOT}"},
                                      "--engine", "ray")
     assert code == exits.USAGE
-    assert "Ray, which is not installed" in summary["error"] and "related-reading[ray]" in stderr
+    assert "Ray with Ray Data, which is not installed" in summary["error"]
+    assert "related-reading[ray]" in stderr
     assert "Traceback" not in stderr
     assert IndexStore(tmp_path / "site" / "index").current_id() == build_id
 
@@ -212,18 +222,16 @@ def test_without_ray_installed_the_command_says_so_and_changes_nothing(tmp_path:
 def test_an_unreachable_ray_address_fails_with_the_previous_build_serving(tmp_path: Path) -> None:
     pytest.importorskip("ray", reason="Ray is not installed; CI installs it with the 'ray' extra")
     env, build_id = _built_site(tmp_path / "site")
-    rows = _snapshot(Recommender(Settings.from_env({"RELATED_DATA_DIR": str(tmp_path / "site")}),
-                                 make_session_factory(make_engine(
-                                     f"sqlite:///{tmp_path / 'site' / 'related.db'}"))))[0]
+    before = _stored(tmp_path / "site")
     code, summary, stderr = _reindex({**env, "RELATED_RAY_ADDRESS": "127.0.0.1:9"},
                                      "--engine", "ray")
     assert code == exits.FAILED
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in summary["error"]
     assert "Traceback" not in stderr
     assert IndexStore(tmp_path / "site" / "index").current_id() == build_id
+    assert _stored(tmp_path / "site") == before  # lists and vectors untouched
     code, summary, _ = _reindex({**env, "RELATED_RAY_ADDRESS": "no-port"}, "--engine", "ray")
     assert code == exits.USAGE and "RELATED_RAY_ADDRESS" in summary["error"]
-    del rows
 
 
 def test_an_engine_error_is_raised_before_anything_changes() -> None:
@@ -251,9 +259,7 @@ def test_reindex_engine_ray_with_the_real_model_equals_the_local_engine(
         code, summary, stderr = _reindex(env, *args)
         assert code == exits.OK, stderr[-3000:]
         assert (summary["engine"], summary["embedded"], summary["lists"]) == (name, 86, 84)
-        rec = Recommender(Settings.from_env({"RELATED_DATA_DIR": str(root)}),
-                          make_session_factory(make_engine(f"sqlite:///{root / 'related.db'}")))
-        results.append(_snapshot(rec))
+        results.append(_stored(root))
     (local_rows, local_vectors), (ray_rows, ray_vectors) = results
     for article, vector in local_vectors.items():
         np.testing.assert_allclose(np.frombuffer(ray_vectors[article], dtype=np.float32),
@@ -276,6 +282,6 @@ def test_eval_gives_the_same_figures_on_either_engine(ray_address: str, tmp_path
 
 def test_a_bad_actor_count_is_a_usage_error(tmp_path: Path) -> None:
     env, build_id = _built_site(tmp_path / "site")
-    code, summary, stderr = _reindex(env, "--engine", "ray", "--ray-actors", "0")
+    code, summary, _ = _reindex(env, "--engine", "ray", "--ray-actors", "0")
     assert code == exits.USAGE and "--ray-actors must be at least 1" in summary["error"]
     assert IndexStore(tmp_path / "site" / "index").current_id() == build_id
