@@ -6,6 +6,9 @@
     python benchmarks/bench_core.py preview N       # live draft preview latency, real model
     python benchmarks/bench_core.py nightly N       # nightly run on N stored: unchanged, 100 changed
 
+Any mode takes ``--engine ray`` (or ``--engine=ray``): every build then runs ``reindex --engine
+ray`` (a local Ray started by each run unless RELATED_RAY_ADDRESS names one; docs/cluster.md).
+
 Every build runs as ``related-reading reindex`` in a subprocess, so peak RSS is that process's.
 """
 
@@ -37,9 +40,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+ENGINE: list[str] = []  # --engine ray: every build on Ray
+
+
 def reindex(data_dir: Path, *args: str) -> dict[str, object]:
     env = {**os.environ, "RELATED_DATA_DIR": str(data_dir)}
-    proc = subprocess.run([sys.executable, "-m", "recommender", "reindex", "--quiet", *args],
+    proc = subprocess.run([sys.executable, "-m", "recommender", "reindex", "--quiet", *ENGINE, *args],
                           env=env, capture_output=True, text=True, check=False)
     summary: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     if proc.returncode != 0:
@@ -108,10 +114,26 @@ def import_dir(data_dir: Path, files: list[Path], *, as_site: bool = False) -> N
     engine.dispose()
 
 
+def _take_engine(argv: list[str]) -> list[str]:
+    """argv without ``--engine X`` / ``--engine=X``; X goes to ENGINE."""
+    out = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--engine":
+            ENGINE[:] = ["--engine", next(it, "local")]
+        elif arg.startswith("--engine="):
+            ENGINE[:] = ["--engine", arg.split("=", 1)[1]]
+        else:
+            out.append(arg)
+    return out
+
+
 def main() -> None:
+    sys.argv = _take_engine(sys.argv)
     mode = sys.argv[1] if len(sys.argv) > 1 else "demo"
     work = Path(tempfile.mkdtemp(prefix="rr-bench-"))
-    print(f"# {mode} {' '.join(sys.argv[2:])} (work dir {work}, {os.cpu_count()} CPUs)")
+    print(f"# {mode} {' '.join(sys.argv[2:])} {' '.join(ENGINE)} (work dir {work}, "
+          f"{os.cpu_count()} CPUs)")
     if mode == "demo":
         import_dir(work, sorted(DEMO_DIR.glob("*.jsonl")), as_site=True)
         cold_warm_changed(work)

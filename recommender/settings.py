@@ -64,6 +64,8 @@ class Settings:
     exposure_cap: float = 0.0  # the share of all list slots one article may take; 0 = no cap
     # --- #14 encoder backend: the same model in torch, or exported to ONNX and quantised to int8
     encoder_backend: str = "auto"  # onnx-int8 where it can run (the `fast` extra), else torch
+    # --- #15 Ray engine
+    ray_address: str = ""  # the Ray cluster of `reindex --engine ray`; empty = a local Ray
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -184,6 +186,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "exposure_cap": (_share, "a share from 0 (off) to below 1, e.g. 0.01"),
     # --- #14 encoder backend
     "encoder_backend": (lambda v: _choice(v, ENCODER_BACKENDS), " or ".join(ENCODER_BACKENDS)),
+    # --- #15 Ray engine
+    "ray_address": (lambda v: str(v).strip(), "a Ray address such as head:6379 or ray://head:10001"),
 }
 
 

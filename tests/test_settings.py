@@ -115,3 +115,9 @@ def test_the_encoder_backend_is_one_of_two(tmp_path: Path) -> None:
             Settings.from_env({"RELATED_ENCODER_BACKEND": bad})
     with pytest.raises(SettingsError, match="RELATED_ENCODER_BACKEND"):
         Settings(encoder_backend="tensorflow")  # made in code, checked all the same
+
+
+# --- #15 Ray engine
+def test_the_ray_address_is_empty_unless_set() -> None:
+    assert Settings.from_env({}).ray_address == ""  # reindex --engine ray: a local Ray
+    assert Settings.from_env({"RELATED_RAY_ADDRESS": " head:6379 "}).ray_address == "head:6379"

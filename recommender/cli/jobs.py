@@ -27,6 +27,7 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.backends import make_encoder
+    from recommender.jobs.engine import EngineUnavailable
     from recommender.jobs.evaluation import DatasetError, evaluate
     from recommender.settings import SettingsError
 
@@ -37,18 +38,26 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if not directory.is_dir():
         print(f"related-reading: error: not a directory: {directory}", file=sys.stderr)
         return exits.USAGE
+    build_engine = None
     try:
         encoder = make_encoder(settings)  # --- #14: RELATED_ENCODER_BACKEND
     except SettingsError as exc:
         print(f"related-reading: error: bad setting: {exc}", file=sys.stderr)
         return exits.USAGE
     try:
+        build_engine = _build_engine(args, settings)
         result = evaluate(directory, encoder, settings,
                           k=args.k, work_dir=Path(args.work_dir) if args.work_dir else None,
-                          as_served=args.as_served)
+                          as_served=args.as_served, build_engine=build_engine)
     except DatasetError as exc:
         print(f"related-reading: error: {exc}", file=sys.stderr)
         return exits.USAGE
+    except EngineUnavailable as exc:
+        print(f"related-reading: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        if build_engine is not None:
+            build_engine.close()
     if not args.json:
         _print_table(result)
     else:
@@ -90,6 +99,7 @@ def register(sub: Any) -> None:
     ev.add_argument("--work-dir", help="keep the temporary database and index here")
     ev.add_argument("--as-served", action="store_true",
                     help="keep recency and the fallback filler, as readers get the lists")
+    _engine_options(ev)
     ev.set_defaults(handler=cmd_eval)
 
 
@@ -100,6 +110,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.backends import make_encoder
     from recommender.jobs import reindex
     from recommender.jobs.build import peak_rss_mb
+    from recommender.jobs.engine import EngineUnavailable
     from recommender.settings import SettingsError
     from recommender.storage.engine import make_engine, make_session_factory
     from recommender.storage.locks import LockBusy
@@ -107,14 +118,25 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sources = list(settings.sources) + list(args.sources or [])
+    summary = reindex.Summary(dry_run=args.dry_run, engine=args.engine)
+    try:
+        build_engine = _build_engine(args, settings)
+    except EngineUnavailable as exc:
+        summary.status, summary.error = "failed", str(exc)
+        print(f"related-reading reindex: error: {exc}", file=sys.stderr)
+        print(json.dumps(summary.to_dict()))
+        return exc.exit_code
     engine = make_engine(settings.database_url)
-    summary = reindex.Summary(dry_run=args.dry_run)
     code = exits.OK
     try:
         summary = reindex.run(settings, make_session_factory(engine),
                               make_encoder(settings, threads=args.threads),
                               full=args.full, dry_run=args.dry_run, sources=sources,
-                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet))
+                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet),
+                              engine=build_engine)
+    except EngineUnavailable as exc:
+        summary.status, summary.error = "failed", str(exc)
+        code = exc.exit_code
     except LockBusy as exc:
         summary.status, summary.error = "locked", f"another reindex is running: {exc}"
         code = exits.LOCKED
@@ -126,11 +148,32 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         code = exits.FAILED
     finally:
         engine.dispose()
+        if build_engine is not None:
+            build_engine.close()
     if summary.error:
         print(f"related-reading reindex: error: {summary.error}", file=sys.stderr)
     summary.peak_rss_mb = summary.peak_rss_mb or peak_rss_mb()
     print(json.dumps(summary.to_dict()))
     return code
+
+
+def _build_engine(args: argparse.Namespace, settings: Settings) -> Any:
+    """None for the local engine; the Ray engine (Ray imported only now) for ``--engine ray``,
+    its actors building the same encoder as this process would."""
+    if args.engine != "ray":
+        return None
+    if args.ray_actors is not None and args.ray_actors < 1:
+        from recommender.jobs.engine import EngineUnavailable
+
+        raise EngineUnavailable(f"--ray-actors must be at least 1, not {args.ray_actors}", exits.USAGE)
+    import functools
+
+    from recommender.embedding.backends import make_encoder
+    from recommender.jobs.ray_engine import RayEngine
+
+    factory = functools.partial(make_encoder, settings,  # RELATED_ENCODER_BACKEND, as here
+                                threads=getattr(args, "threads", None) or 1)
+    return RayEngine(settings.ray_address, factory, actors=args.ray_actors)
 
 
 def _describe(exc: BaseException) -> str:
@@ -150,6 +193,7 @@ def register_reindex(sub: Any) -> None:
                     help="also sync this source (kind:URL), besides RELATED_SOURCES")
     ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
     ri.add_argument("--quiet", action="store_true", help="no progress bar")
+    _engine_options(ri)
     ri.set_defaults(handler=cmd_reindex)
 
 
@@ -172,3 +216,12 @@ def cmd_publish_due(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(json.dumps(report.to_dict()))
     return exits.OK
+
+
+# --- #15 engines
+def _engine_options(parser: Any) -> None:
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where embedding and lists run: this process, or Ray "
+                             "(RELATED_RAY_ADDRESS, else a local Ray)")
+    parser.add_argument("--ray-actors", type=int, default=None, metavar="N",
+                        help="embedding actors on Ray (default: one per CPU of the cluster)")

@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.catalog.items import active_curations, load_items, recent_by_section
 from recommender.embedding.backends import backend_of
-from recommender.embedding.cache import embed_missing, load_vectors
+from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.feedback import experiments
 from recommender.feedback.arms import arm_rows
 from recommender.index.builds import BuildError, IndexStore
 from recommender.index.vectors import choose_index
+from recommender.jobs.engine import BuildEngine, LocalEngine
 from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild, ranking_files
 from recommender.ranking.context import RankingContext
@@ -109,9 +110,11 @@ def build_policy(session: Session, settings: Settings) -> RankingPolicy:
 
 def run_build(session_factory: sessionmaker[Session], settings: Settings, encoder: Encoder, *,
               full: bool = False, progress: ProgressFactory | None = None,
-              store: IndexStore | None = None) -> BuildReport:
-    """Run one complete build; raises BuildFailed (previous build untouched) on any failure."""
+              store: IndexStore | None = None, engine: BuildEngine | None = None) -> BuildReport:
+    """Run one complete build; raises BuildFailed (previous build untouched) on any failure.
+    ``engine`` runs the embedding and the lists (default: in this process)."""
     store = store or IndexStore(settings.index_dir)
+    engine = engine or LocalEngine()
     build_id = new_build_id()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -120,8 +123,7 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             session.execute(delete(Embedding).where(Embedding.model_id == encoder.model_id))
             session.commit()
         todo = session.scalar(select(func.count()).select_from(Article)) or 0
-        report = embed_missing(session, encoder, commit_batches=True,
-                               progress=_stage(progress, "embedding", todo))
+        report = engine.embed(session, encoder, _stage(progress, "embedding", todo))
         session.commit()
         timings["embed"] = round(time.perf_counter() - started, 3)
 
@@ -171,7 +173,10 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
                                      below_cut=SPARES if capped else 0)  # only rows are stored
             extras = ListExtras() if capped else None
             arms: dict[str, Any] = {}
-            if experiment is None:
+            if experiment is None and extras is None:  # the engine's (local or Ray) blocks
+                pages, rows = engine.lists(context, store, build_id, now,
+                                           _stage(progress, "lists", len(ids)))
+            elif experiment is None:  # the cap needs every page's spares: in this process
                 pages, rows = compute_all(context, build_id, now, extras=extras,
                                           progress=_stage(progress, "lists", len(ids)))
             else:
@@ -256,7 +261,8 @@ def _mark_failed(session: Session, build_id: str, message: str) -> None:
 
 
 def full_build(recommender: Recommender, *, full: bool = False,
-               progress: ProgressFactory | None = None) -> BuildReport:
+               progress: ProgressFactory | None = None,
+               engine: BuildEngine | None = None) -> BuildReport:
     """A complete build, then a catch-up of anything published while it ran.
 
     The build ranks a snapshot of the catalogue; articles published or changed during its
@@ -264,7 +270,7 @@ def full_build(recommender: Recommender, *, full: bool = False,
     nothing is missing from the lists the moment the new build serves.
     """
     report = run_build(recommender.session_factory, recommender.settings, recommender.encoder,
-                       full=full, progress=progress, store=recommender.store)
+                       full=full, progress=progress, store=recommender.store, engine=engine)
     build = recommender.builds.get()
     if build is not None:
         snapshot = datetime.fromisoformat(build.meta["snapshot"])

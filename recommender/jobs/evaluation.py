@@ -29,6 +29,7 @@ from recommender.embedding.backends import backend_of
 from recommender.embedding.cache import load_vectors
 from recommender.embedding.encoder import Encoder
 from recommender.jobs.build import full_build
+from recommender.jobs.engine import BuildEngine
 from recommender.jobs.ranking_metrics import correlations, coverage, summarise
 from recommender.live.recommender import Recommender
 from recommender.ranking.build_data import RankingBuild
@@ -136,8 +137,10 @@ def relatedness_policy(policy: RankingPolicy) -> RankingPolicy:
 
 
 def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 10,
-             work_dir: Path | None = None, as_served: bool = False) -> dict[str, Any]:
-    """Run the site's pipeline on one set and return the metrics beside the baseline's."""
+             work_dir: Path | None = None, as_served: bool = False,
+             build_engine: BuildEngine | None = None) -> dict[str, Any]:
+    """Run the site's pipeline on one set and return the metrics beside the baseline's
+    (``build_engine``: where the build's embedding and lists run; the figures must not depend on it)."""
     records, judgments, pairs = read_dataset(directory)
     policy = settings.ranking if as_served else relatedness_policy(settings.ranking)
     with tempfile.TemporaryDirectory(prefix="rr-eval-") as tmp:
@@ -152,7 +155,7 @@ def evaluate(directory: Path, encoder: Encoder, settings: Settings, *, k: int = 
                 upsert_articles(session, _prepare(records))
                 session.commit()
             rec = Recommender(eval_settings, factory, encoder=encoder)
-            build = full_build(rec)
+            build = full_build(rec, engine=build_engine)
             with factory() as session:
                 ext = {int(i): e for i, e in session.execute(select(Article.id, Article.external_id))}
                 lists = _stored_lists(session, ext)

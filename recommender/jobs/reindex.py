@@ -28,6 +28,7 @@ from recommender.jobs.build import (
     full_build,
     peak_rss_mb,
 )
+from recommender.jobs.engine import BuildEngine
 from recommender.live.recommender import Recommender
 from recommender.settings import Settings
 from recommender.storage.locks import file_lock
@@ -65,6 +66,8 @@ class Summary:
     # --- #16 readers' feedback: the nightly rollup and prune of widget events
     feedback: dict[str, int] = field(default_factory=dict)
     exposure: dict[str, Any] = field(default_factory=dict)  # the cap's moved slots (full builds)
+    # --- #15 engines
+    engine: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,10 +118,11 @@ def _credentials(settings: Settings) -> CredentialStore:
 
 def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Encoder, *,
         full: bool = False, dry_run: bool = False, sources: Sequence[str] | None = None,
-        progress: ProgressFactory | None = None) -> Summary:
-    """One locked reindex; raises LockBusy, or the failure (previous build still serving)."""
+        progress: ProgressFactory | None = None, engine: BuildEngine | None = None) -> Summary:
+    """One locked reindex; raises LockBusy, or the failure (previous build still serving).
+    ``engine`` runs a build's embedding and lists (default: this process)."""
     started = time.perf_counter()
-    summary = Summary(dry_run=dry_run)
+    summary = Summary(dry_run=dry_run, engine=engine.name if engine else "local")
     with file_lock(settings.index_dir / "reindex.lock", blocking=False):
         with session_factory() as session:
             session.execute(text("SELECT 1"))  # fail fast, before any work, if the DB is down
@@ -147,7 +151,8 @@ def run(settings: Settings, session_factory: sessionmaker[Session], encoder: Enc
                     refreshed = recommender.refresh(session, changed)
                     summary.embedded, summary.lists = refreshed.embedded, len(refreshed.lists_updated)
             if summary.mode == "build":
-                report: BuildReport = full_build(recommender, full=full, progress=progress)
+                report: BuildReport = full_build(recommender, full=full, progress=progress,
+                                                 engine=engine)
                 summary.embedded, summary.build_id = report.embedded, report.build_id
                 summary.lists, summary.index_kind = report.lists, report.index_kind
                 summary.timings = report.seconds

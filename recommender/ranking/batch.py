@@ -12,7 +12,7 @@ the lists ``rank`` gives, with the same scores and signals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,18 +42,20 @@ class PageCandidates:
 
 
 def candidates_by_page(context: RankingContext, *, progress: Progress | None = None,
-                       batch: int = 512) -> Iterator[PageCandidates]:
+                       batch: int = 512, only: Collection[int] | None = None
+                       ) -> Iterator[PageCandidates]:
     """Every live article of the build with its candidates filtered and scored as ``rank``
     does it: a batched vector search, then the formulas over the whole batch.
 
     A page keeps its best ``stages.reach`` candidates; those the filter drops come along as
-    dropped, so that they stay out of the fallback filler too.
+    dropped, so that they stay out of the fallback filler too. ``only`` limits the pages to
+    these (a block of the build computed elsewhere, e.g. by a Ray task), in the build's order.
     """
     build, items, curations = context.space.build, context.items, context.curations
     if build is None:
         return
     ids = [int(a) for a in build.ids]
-    pages = [a for a in ids if a in items and items[a].live]
+    pages = [a for a in ids if a in items and items[a].live and (only is None or a in only)]
     arrays = ItemArrays([items.get(a) or ItemInfo(id=a, live=False) for a in ids],
                         context.tag_idf, context.policy)
     site_blocked = np.isin(arrays.ids, np.fromiter(curations.site_blocks, dtype=np.int64))

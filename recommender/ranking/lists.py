@@ -8,7 +8,7 @@ batches (``batch.py``, the same formulas) and runs the remaining stages (``stage
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,9 +63,11 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
 
 def compute_all(context: RankingContext, build_id: str, now: datetime, *,
                 progress: Progress | None = None, batch: int = 512,
-                extras: ListExtras | None = None) -> tuple[list[int], list[dict[str, Any]]]:
+                extras: ListExtras | None = None, only: Collection[int] | None = None,
+                ) -> tuple[list[int], list[dict[str, Any]]]:
     """Lists for every live article in the context's build (its pages, and their rows): the
     candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page.
+    ``only``: just these pages (one block of the build).
 
     ``extras``, when given, collects each page's candidates below the cut (as rows) and its
     pinned targets: what the exposure cap (``exposure.py``) needs to move slots after ranking.
@@ -73,7 +75,7 @@ def compute_all(context: RankingContext, build_id: str, now: datetime, *,
     pages: list[int] = []
     rows: list[dict[str, Any]] = []
     with single_threaded_blas():
-        for found in candidates_by_page(context, progress=progress, batch=batch):
+        for found in candidates_by_page(context, progress=progress, batch=batch, only=only):
             page = context.items[found.article_id]
             pins, pool = _curation(context, page, found.vector, found.lexical_row)
             ranked = rank_scored(page, found.kept, found.dropped, context.policy, context.k,

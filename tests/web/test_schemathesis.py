@@ -54,6 +54,12 @@ def test_schemathesis_run_checks_all_passes(live: str, with_key: bool, tmp_path:
             "--request-timeout", "60"]
     if with_key:
         args += ["--header", f"Authorization: Bearer {KEY}"]
+    # POST /api/v1/events answers 400 for an article the catalogue does not know (#16: unknown
+    # articles are bad input); no schema can know the catalogue, so for that one operation a 400
+    # also counts as accepting schema-valid data. Every other check and operation is as strict.
+    (tmp_path / "schemathesis.toml").write_text(
+        '[[operations]]\ninclude-path = "/api/v1/events"\n'
+        'checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]\n')
     done = subprocess.run(args, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report = done.stdout[-20000:] + done.stderr[-2000:]
     assert done.returncode == 0, report
