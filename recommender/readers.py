@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
 from recommender.catalog.urls import normalize_url
+from recommender.storage.prepared import Prepared
 from recommender.storage.schema import Article, Curation, RelatedItem, UTCDateTime, utcnow
 
 
@@ -154,10 +155,10 @@ def _pins_statement() -> Select[Any]:
     return statement
 
 
-_BY_EXTERNAL_ID = _list_statement(_PAGE.c.external_id)
-_BY_URL = _list_statement(_PAGE.c.url)
-_BY_ROW = _list_statement(_PAGE.c.id, page_live=False)  # the editors' view of any article
-_PINS = _pins_statement()
+_BY_EXTERNAL_ID = Prepared(_list_statement(_PAGE.c.external_id))
+_BY_URL = Prepared(_list_statement(_PAGE.c.url))
+_BY_ROW = Prepared(_list_statement(_PAGE.c.id, page_live=False))  # editors: any article
+_PINS = Prepared(_pins_statement())
 
 
 def _teaser(row: Any, position: int, score: float, fallback: bool, pinned: bool) -> Teaser:
@@ -169,12 +170,13 @@ def _teaser(row: Any, position: int, score: float, fallback: bool, pinned: bool)
                   fallback=fallback, pinned=pinned)
 
 
-def lookup_related(conn: Connection, k: int, *, external_id: str | None = None,
+def lookup_related(source: Connection | Engine, k: int, *, external_id: str | None = None,
                    url: str | None = None) -> RelatedList:
     """The list a reader sees on the live page with this CMS id or (normalised) URL.
 
-    The readers' hot path: ``find_article`` and ``related_for`` in one statement (two when the
-    page has pins), with the same rules. Raises ArticleNotFound.
+    The readers' hot path: ``find_article`` and ``related_for`` in one prepared statement (two
+    when the page has pins), with the same rules; on an engine, a pooled connection is used
+    just for it. Raises ArticleNotFound.
     """
     if external_id is not None:
         statement, key = _BY_EXTERNAL_ID, external_id
@@ -182,7 +184,7 @@ def lookup_related(conn: Connection, k: int, *, external_id: str | None = None,
         statement, key = _BY_URL, normalize_url(url)
     else:
         raise ValueError("pass external_id or url")
-    listing = _listing(conn, statement, key, k)
+    listing = _listing(source, statement, key, k)
     if listing is None:
         raise ArticleNotFound(f"no published article with {'id' if external_id else 'url'} "
                               f"{external_id or url!r}")
@@ -196,16 +198,17 @@ def related_for(session: Session, article: Article, k: int) -> RelatedList:
     return listing
 
 
-def _listing(conn: Connection, statement: Select[Any], key: object, k: int) -> RelatedList | None:
+def _listing(source: Connection | Engine, statement: Prepared, key: object,
+             k: int) -> RelatedList | None:
     now = utcnow()
-    rows = conn.execute(statement, {"key": key, "now": now, "k": k}).all()
+    rows = statement.rows(source, key=key, now=now, k=k)
     if not rows:
         return None
     page = rows[0]
     ordered: list[tuple[Any, float, bool, bool]] = [
         (row, row.score, row.fallback, False) for row in rows if row.id is not None]
     if page.has_pins:
-        pins = {row.id: row for row in conn.execute(_PINS, {"page": page.page_id, "now": now})}
+        pins = {row.id: row for row in _PINS.rows(source, page=page.page_id, now=now)}
         for row in sorted(pins.values(), key=lambda r: int(r.pin_position)):
             ordered.insert(min(row.pin_position - 1, len(ordered)), (row, 0.0, False, True))
     teasers = tuple(_teaser(row, i, score, fallback, pinned)

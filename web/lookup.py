@@ -52,10 +52,10 @@ def related(kind: str, by: By, key: str, k: int, render: Renderer) -> Rendered:
         return hit
     counters.memo_miss.inc()
     try:
-        # A plain connection, no ORM session: the hot path is two prepared statements.
-        with db.resources().engine.connect() as conn:
-            listing = (lookup_related(conn, k, external_id=key) if by == "id"
-                       else lookup_related(conn, k, url=key))
+        # No ORM session, no Connection object: one prepared statement on a pooled connection.
+        engine = db.resources().engine
+        listing = (lookup_related(engine, k, external_id=key) if by == "id"
+                   else lookup_related(engine, k, url=key))
     except ArticleNotFound as exc:
         raise ApiError(404, str(exc)) from None
     body = render(listing)
