@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from recommender.catalog.live import live_clause
@@ -113,28 +124,41 @@ def _curated_away() -> ColumnElement[bool]:
                               and_(rule.c.article_id.is_(None), rule.c.kind == "block")))
 
 
+def _has_pins() -> ColumnElement[bool]:
+    pin, in_force = _rules("cp")
+    return exists().where(pin.c.article_id == _PAGE.c.id, pin.c.kind == "pin", in_force)
+
+
+def _page_filter(key: ColumnElement[Any], page_live: bool) -> list[ColumnElement[bool]]:
+    found = [key == bindparam("key")]
+    return [*found, live_clause(_NOW, _PAGE.c)] if page_live else found  # type: ignore[arg-type]
+
+
+_PAGE_COLUMNS = (_PAGE.c.id.label("page_id"), _PAGE.c.external_id.label("page_external_id"),
+                 _PAGE.c.url.label("page_url"), _PAGE.c.title.label("page_title"))
+
+
 def _list_statement(key: ColumnElement[Any], page_live: bool = True) -> Select[Any]:
-    # Every condition on an item sits in the ON clause of ``related`` (the target's liveness as
-    # a primary-key probe), so the page still comes back with no items, and no planner (SQLite's
-    # materialises a parenthesised join) ever walks more than this page's rows.
-    pin, pin_in_force = _rules("cp")
-    has_pins = exists().where(pin.c.article_id == _PAGE.c.id, pin.c.kind == "pin", pin_in_force)
-    alive = _ARTICLES.alias("l")
-    target_live = exists().where(alive.c.id == _RELATED.c.target_id,
-                                 live_clause(_NOW, alive.c))  # type: ignore[arg-type]
-    shown = and_(_RELATED.c.article_id == _PAGE.c.id, _RELATED.c.target_id != _PAGE.c.id,
-                 target_live, ~_curated_away())
-    statement = (
-        select(_PAGE.c.id.label("page_id"), _PAGE.c.external_id.label("page_external_id"),
-               _PAGE.c.url.label("page_url"), _PAGE.c.title.label("page_title"),
-               has_pins.label("has_pins"), _RELATED.c.score, _RELATED.c.fallback,
-               _RELATED.c.build_id, *_TEASER_COLUMNS)
-        .select_from(_PAGE.outerjoin(_RELATED, shown)
-                     .outerjoin(_TARGET, _TARGET.c.id == _RELATED.c.target_id))
-        .where(key == bindparam("key"))
+    # Plain inner joins driven by the page's unique key: both planners probe this page's rows by
+    # index whatever their statistics say (an outer join with the target's liveness as EXISTS
+    # let PostgreSQL start from every live article; a parenthesised join made SQLite materialise
+    # every list). A page with nothing to show returns no row: ``_PAGE_ONLY`` then tells an
+    # empty list from a missing page.
+    statement: Select[Any] = (
+        select(*_PAGE_COLUMNS, _has_pins().label("has_pins"), _RELATED.c.score,
+               _RELATED.c.fallback, _RELATED.c.build_id, *_TEASER_COLUMNS)
+        .join_from(_PAGE, _RELATED, _RELATED.c.article_id == _PAGE.c.id)
+        .join(_TARGET, _TARGET.c.id == _RELATED.c.target_id)
+        .where(*_page_filter(key, page_live), _TARGET.c.id != _PAGE.c.id,
+               live_clause(_NOW, _TARGET.c), ~_curated_away())  # type: ignore[arg-type]
         .order_by(_RELATED.c.position).limit(bindparam("k")))
-    if page_live:
-        statement = statement.where(live_clause(_NOW, _PAGE.c))  # type: ignore[arg-type]
+    return statement
+
+
+def _page_statement(key: ColumnElement[Any], page_live: bool = True) -> Select[Any]:
+    statement: Select[Any] = select(*_PAGE_COLUMNS, _has_pins().label("has_pins"),
+                                    literal("").label("build_id")).where(
+        *_page_filter(key, page_live))
     return statement
 
 
@@ -155,9 +179,13 @@ def _pins_statement() -> Select[Any]:
     return statement
 
 
-_BY_EXTERNAL_ID = Prepared(_list_statement(_PAGE.c.external_id))
-_BY_URL = Prepared(_list_statement(_PAGE.c.url))
-_BY_ROW = Prepared(_list_statement(_PAGE.c.id, page_live=False))  # editors: any article
+def _pair(key: ColumnElement[Any], page_live: bool = True) -> tuple[Prepared, Prepared]:
+    return (Prepared(_list_statement(key, page_live)), Prepared(_page_statement(key, page_live)))
+
+
+_BY_EXTERNAL_ID = _pair(_PAGE.c.external_id)
+_BY_URL = _pair(_PAGE.c.url)
+_BY_ROW = _pair(_PAGE.c.id, page_live=False)  # the editors' view of any article
 _PINS = Prepared(_pins_statement())
 
 
@@ -179,12 +207,12 @@ def lookup_related(source: Connection | Engine, k: int, *, external_id: str | No
     just for it. Raises ArticleNotFound.
     """
     if external_id is not None:
-        statement, key = _BY_EXTERNAL_ID, external_id
+        statements, key = _BY_EXTERNAL_ID, external_id
     elif url is not None:
-        statement, key = _BY_URL, normalize_url(url)
+        statements, key = _BY_URL, normalize_url(url)
     else:
         raise ValueError("pass external_id or url")
-    listing = _listing(source, statement, key, k)
+    listing = _listing(source, statements, key, k)
     if listing is None:
         raise ArticleNotFound(f"no published article with {'id' if external_id else 'url'} "
                               f"{external_id or url!r}")
@@ -198,15 +226,20 @@ def related_for(session: Session, article: Article, k: int) -> RelatedList:
     return listing
 
 
-def _listing(source: Connection | Engine, statement: Prepared, key: object,
+def _listing(source: Connection | Engine, statements: tuple[Prepared, Prepared], key: object,
              k: int) -> RelatedList | None:
     now = utcnow()
-    rows = statement.rows(source, key=key, now=now, k=k)
-    if not rows:
-        return None
-    page = rows[0]
-    ordered: list[tuple[Any, float, bool, bool]] = [
-        (row, row.score, row.fallback, False) for row in rows if row.id is not None]
+    listed, page_only = statements
+    rows = listed.rows(source, key=key, now=now, k=k)
+    if rows:
+        page = rows[0]
+        ordered: list[tuple[Any, float, bool, bool]] = [
+            (row, row.score, row.fallback, False) for row in rows]
+    else:  # nothing to show, or no such page
+        found = page_only.rows(source, key=key, now=now)
+        if not found:
+            return None
+        page, ordered = found[0], []
     if page.has_pins:
         pins = {row.id: row for row in _PINS.rows(source, page=page.page_id, now=now)}
         for row in sorted(pins.values(), key=lambda r: int(r.pin_position)):
