@@ -12,13 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
+    Engine,
     Select,
     SQLColumnExpression,
+    String,
     and_,
     bindparam,
     exists,
+    literal,
     or_,
     select,
     true,
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Session
 from recommender.catalog.live import live_clause
 from recommender.catalog.text import read_label, read_minutes
 from recommender.catalog.urls import InvalidURL, normalize_url
+from recommender.storage.prepared import Prepared
 from recommender.storage.schema import Article, Curation, RelatedItem, UTCDateTime, utcnow
 
 
@@ -106,7 +111,7 @@ _PAGE = _ARTICLES.alias("p")
 _TARGET = _ARTICLES.alias("t")
 _RELATED = RelatedItem.__table__.alias("r")
 _NOW = bindparam("now", type_=UTCDateTime())
-_ANY_LANGUAGE: Any = bindparam("any_language")
+_ANY_LANGUAGE = bindparam("any_language", type_=Boolean())  # the policy's language rule is off
 _TEASER_COLUMNS = (_TARGET.c.id, _TARGET.c.external_id, _TARGET.c.url, _TARGET.c.canonical_url,
                    _TARGET.c.title,
                    _TARGET.c.dek, _TARGET.c.image, _TARGET.c.section, _TARGET.c.authors,
@@ -124,7 +129,7 @@ def _language_ok(page_language: ColumnElement[str], language: ColumnElement[str]
                  ) -> ColumnElement[bool]:
     """``same_language_clause`` with the page's language a column or parameter, skipped when the
     policy turns the rule off (``any_language``): a list stored before an article's language was
-    corrected, or a pin of a translation, never shows it to readers."""
+    corrected, or a pin of a translation, never shows it to readers (#17)."""
     return or_(_ANY_LANGUAGE, page_language == "", language == page_language)
 
 
@@ -143,30 +148,43 @@ def _curated_away() -> ColumnElement[bool]:
                               and_(rule.c.article_id.is_(None), rule.c.kind == "block")))
 
 
+def _has_pins() -> ColumnElement[bool]:
+    pin, in_force = _rules("cp")
+    return exists().where(pin.c.article_id == _PAGE.c.id, pin.c.kind == "pin", in_force)
+
+
+def _page_filter(key: ColumnElement[Any], page_live: bool) -> list[ColumnElement[bool]]:
+    found = [key == bindparam("key")]
+    return [*found, live_clause(_NOW, _PAGE.c)] if page_live else found  # type: ignore[arg-type]
+
+
+_PAGE_COLUMNS = (_PAGE.c.id.label("page_id"), _PAGE.c.external_id.label("page_external_id"),
+                 _PAGE.c.url.label("page_url"), _PAGE.c.canonical_url.label("page_canonical_url"),
+                 _PAGE.c.title.label("page_title"), _PAGE.c.language.label("page_language"))
+
+
 def _list_statement(key: ColumnElement[Any], page_live: bool = True) -> Select[Any]:
-    # Every condition on an item sits in the ON clause of ``related`` (the target's liveness as
-    # a primary-key probe), so the page still comes back with no items, and no planner (SQLite's
-    # materialises a parenthesised join) ever walks more than this page's rows.
-    pin, pin_in_force = _rules("cp")
-    has_pins = exists().where(pin.c.article_id == _PAGE.c.id, pin.c.kind == "pin", pin_in_force)
-    alive = _ARTICLES.alias("l")
-    target_live = exists().where(alive.c.id == _RELATED.c.target_id,
-                                 live_clause(_NOW, alive.c),  # type: ignore[arg-type]
-                                 _language_ok(_PAGE.c.language, alive.c.language))
-    shown = and_(_RELATED.c.article_id == _PAGE.c.id, _RELATED.c.target_id != _PAGE.c.id,
-                 target_live, ~_curated_away())
-    statement = (
-        select(_PAGE.c.id.label("page_id"), _PAGE.c.external_id.label("page_external_id"),
-               _PAGE.c.url.label("page_url"), _PAGE.c.canonical_url.label("page_canonical_url"),
-               _PAGE.c.title.label("page_title"), _PAGE.c.language.label("page_language"),
-               has_pins.label("has_pins"), _RELATED.c.score, _RELATED.c.fallback,
-               _RELATED.c.build_id, *_TEASER_COLUMNS)
-        .select_from(_PAGE.outerjoin(_RELATED, shown)
-                     .outerjoin(_TARGET, _TARGET.c.id == _RELATED.c.target_id))
-        .where(key == bindparam("key"))
+    # Plain inner joins driven by the page's unique key: both planners probe this page's rows by
+    # index whatever their statistics say (an outer join with the target's liveness as EXISTS
+    # let PostgreSQL start from every live article; a parenthesised join made SQLite materialise
+    # every list). A page with nothing to show returns no row: ``_PAGE_ONLY`` then tells an
+    # empty list from a missing page.
+    statement: Select[Any] = (
+        select(*_PAGE_COLUMNS, _has_pins().label("has_pins"), _RELATED.c.score,
+               _RELATED.c.fallback, _RELATED.c.build_id, *_TEASER_COLUMNS)
+        .join_from(_PAGE, _RELATED, _RELATED.c.article_id == _PAGE.c.id)
+        .join(_TARGET, _TARGET.c.id == _RELATED.c.target_id)
+        .where(*_page_filter(key, page_live), _TARGET.c.id != _PAGE.c.id,
+               live_clause(_NOW, _TARGET.c),  # type: ignore[arg-type]
+               _language_ok(_PAGE.c.language, _TARGET.c.language), ~_curated_away())
         .order_by(_RELATED.c.position).limit(bindparam("k")))
-    if page_live:
-        statement = statement.where(live_clause(_NOW, _PAGE.c))  # type: ignore[arg-type]
+    return statement
+
+
+def _page_statement(key: ColumnElement[Any], page_live: bool = True) -> Select[Any]:
+    statement: Select[Any] = select(*_PAGE_COLUMNS, _has_pins().label("has_pins"),
+                                    literal("").label("build_id")).where(
+        *_page_filter(key, page_live))
     return statement
 
 
@@ -182,16 +200,20 @@ def _pins_statement() -> Select[Any]:
         .join_from(pin, _TARGET, _TARGET.c.id == pin.c.target_id)
         .where(pin.c.article_id == bindparam("page"), pin.c.kind == "pin", in_force,
                _TARGET.c.id != pin.c.article_id, ~blocked,
-               _language_ok(bindparam("page_language"), _TARGET.c.language),
+               _language_ok(bindparam("page_language", type_=String()), _TARGET.c.language),
                live_clause(_NOW, _TARGET.c))  # type: ignore[arg-type]
         .order_by(pin.c.id))
     return statement
 
 
-_BY_EXTERNAL_ID = _list_statement(_PAGE.c.external_id)
-_BY_URL = _list_statement(_PAGE.c.url)
-_BY_ROW = _list_statement(_PAGE.c.id, page_live=False)  # the editors' view of any article
-_PINS = _pins_statement()
+def _pair(key: ColumnElement[Any], page_live: bool = True) -> tuple[Prepared, Prepared]:
+    return (Prepared(_list_statement(key, page_live)), Prepared(_page_statement(key, page_live)))
+
+
+_BY_EXTERNAL_ID = _pair(_PAGE.c.external_id)
+_BY_URL = _pair(_PAGE.c.url)
+_BY_ROW = _pair(_PAGE.c.id, page_live=False)  # the editors' view of any article
+_PINS = Prepared(_pins_statement())
 
 
 def _teaser(row: Any, position: int, score: float, fallback: bool, pinned: bool) -> Teaser:
@@ -204,23 +226,24 @@ def _teaser(row: Any, position: int, score: float, fallback: bool, pinned: bool)
                   fallback=fallback, pinned=pinned)
 
 
-def lookup_related(conn: Connection, k: int, *, external_id: str | None = None,
+def lookup_related(source: Connection | Engine, k: int, *, external_id: str | None = None,
                    url: str | None = None, same_language: bool = True) -> RelatedList:
     """The list a reader sees on the live page with this CMS id or (normalised) URL.
 
-    The readers' hot path: ``find_article`` and ``related_for`` in one statement (two when the
-    page has pins), with the same rules. Raises ArticleNotFound.
+    The readers' hot path: ``find_article`` and ``related_for`` in one prepared statement (two
+    when the page has pins), with the same rules; on an engine, a pooled connection is used
+    just for it. Raises ArticleNotFound.
     """
     if external_id is not None:
-        statement, key = _BY_EXTERNAL_ID, external_id
+        statements, key = _BY_EXTERNAL_ID, external_id
     elif url is not None:
         try:
-            statement, key = _BY_URL, normalize_url(url)
+            statements, key = _BY_URL, normalize_url(url)
         except InvalidURL:  # e.g. a normalised URL normalised again grew past the length limit
             raise ArticleNotFound(f"no published article with url {url!r}") from None
     else:
         raise ValueError("pass external_id or url")
-    listing = _listing(conn, statement, key, k, same_language)
+    listing = _listing(source, statements, key, k, same_language)
     if listing is None:
         raise ArticleNotFound(f"no published article with {'id' if external_id else 'url'} "
                               f"{external_id or url!r}")
@@ -237,21 +260,25 @@ def related_for(session: Session, article: Article, k: int, *,
     return listing
 
 
-def _listing(conn: Connection, statement: Select[Any], key: object, k: int,
-             same_language: bool) -> RelatedList | None:
+def _listing(source: Connection | Engine, statements: tuple[Prepared, Prepared], key: object,
+             k: int, same_language: bool) -> RelatedList | None:
     now = utcnow()
     any_language = not same_language
-    rows = conn.execute(statement, {"key": key, "now": now, "k": k,
-                                    "any_language": any_language}).all()
-    if not rows:
-        return None
-    page = rows[0]
-    ordered: list[tuple[Any, float, bool, bool]] = [
-        (row, row.score, row.fallback, False) for row in rows if row.id is not None]
+    listed, page_only = statements
+    rows = listed.rows(source, key=key, now=now, k=k, any_language=any_language)
+    if rows:
+        page = rows[0]
+        ordered: list[tuple[Any, float, bool, bool]] = [
+            (row, row.score, row.fallback, False) for row in rows]
+    else:  # nothing to show, or no such page
+        found = page_only.rows(source, key=key, now=now)
+        if not found:
+            return None
+        page, ordered = found[0], []
     if page.has_pins:
-        pins = {row.id: row for row in conn.execute(_PINS, {
-            "page": page.page_id, "now": now, "page_language": page.page_language,
-            "any_language": any_language})}
+        pins = {row.id: row for row in _PINS.rows(source, page=page.page_id, now=now,
+                                                  page_language=page.page_language,
+                                                  any_language=any_language)}
         for row in sorted(pins.values(), key=lambda r: int(r.pin_position)):
             ordered.insert(min(row.pin_position - 1, len(ordered)), (row, 0.0, False, True))
     teasers = tuple(_teaser(row, i, score, fallback, pinned)

@@ -52,13 +52,12 @@ def related(kind: str, by: By, key: str, k: int, render: Renderer) -> Rendered:
         return hit
     counters.memo_miss.inc()
     try:
-        # A plain connection, no ORM session: the hot path is two prepared statements.
+        # No ORM session, no Connection object: one prepared statement on a pooled connection.
         resources = db.resources()
-        same_language = resources.settings.ranking.same_language
-        with resources.engine.connect() as conn:
-            listing = (lookup_related(conn, k, external_id=key, same_language=same_language)
-                       if by == "id" else lookup_related(conn, k, url=key,
-                                                         same_language=same_language))
+        same_language = resources.settings.ranking.same_language  # the readers' language rule
+        listing = (lookup_related(resources.engine, k, external_id=key, same_language=same_language)
+                   if by == "id" else lookup_related(resources.engine, k, url=key,
+                                                     same_language=same_language))
     except ArticleNotFound as exc:
         raise ApiError(404, str(exc)) from None
     body = render(listing)
