@@ -31,7 +31,7 @@ _articles = sa.table("articles", sa.column("id", sa.Integer), sa.column("url", s
 
 def upgrade() -> None:
     with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("site", sa.String(length=255), nullable=False,
+        batch_op.add_column(sa.Column("site", sa.String(length=260), nullable=False,
                                       server_default=""))
         batch_op.add_column(sa.Column("source_id", sa.String(length=255), nullable=False,
                                       server_default=""))

@@ -7,6 +7,7 @@ caller decides when to commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,8 +89,11 @@ def _public_ids(session: Session, items: list[ArticleInput]) -> dict[tuple[str, 
     for item in items:
         key = (site_of(item.url), item.external_id)
         public = item.external_id if item.external_id not in taken else f"{item.external_id}@{key[0]}"
+        if len(public) > 255 or public in taken:  # never cut to a clash: a digest of the site
+            digest = hashlib.sha256(key[0].encode()).hexdigest()[:16]
+            public = f"{item.external_id[:255 - 17]}@{digest}"
         taken.add(public)
-        out[key] = public[:255]
+        out[key] = public
     return out
 
 

@@ -27,6 +27,9 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
+MAX_HOST_LENGTH = 253
+
+
 def normalize_url(url: str) -> str:
     """Return the canonical form of an absolute http(s) URL, or raise :class:`InvalidURL`."""
     text = (url or "").strip()
@@ -43,6 +46,8 @@ def normalize_url(url: str) -> str:
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise InvalidURL(f"expected an absolute http(s) URL, got {text[:100]!r}")
     host = parts.hostname.lower().rstrip(".")
+    if len(host) > MAX_HOST_LENGTH:  # DNS's own limit: no such host exists (sites are hosts)
+        raise InvalidURL(f"the host name is longer than DNS allows ({MAX_HOST_LENGTH} characters)")
     if port is not None and port != DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
     path = parts.path or "/"

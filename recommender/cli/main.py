@@ -10,12 +10,17 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommender import exits
 from recommender.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo_data"
 
@@ -37,10 +42,18 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return exits.OK
 
 
-def _session(settings: Settings):  # type: ignore[no-untyped-def]
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A session on a new engine, disposed on the way out: a command leaves no connection open
+    (on PostgreSQL an abandoned pooled connection is only closed by the garbage collector)."""
     from recommender.storage.engine import make_engine, make_session_factory
 
-    return make_session_factory(make_engine(settings.database_url))()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _source_options(args: argparse.Namespace) -> tuple[list[str], datetime | None]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from recommender.catalog.validation import character_problem
 from recommender.storage.feedback_tables import FeedbackEvent
 from recommender.storage.schema import Article, utcnow
 
@@ -77,7 +78,16 @@ def _field(where: str, event: dict[str, Any], name: str, pattern: re.Pattern[str
     if not isinstance(value, str) or not value or (pattern and not pattern.fullmatch(value)):
         rule = f" matching {pattern.pattern}" if pattern else ""
         raise EventError(f"{where}.{name}: expected a string{rule}, got {value!r}"[:300])
+    _characters(f"{where}.{name}", value)
     return value
+
+
+def _characters(where: str, value: str) -> None:
+    """Ids are text without lone surrogates or control characters (no database stores the
+    first, PostgreSQL refuses NUL): a 400 naming the field, never a 500."""
+    problem = character_problem("id", value)
+    if problem:
+        raise EventError(f"{where}: {problem}")
 
 
 def _position(where: str, value: Any) -> int:
@@ -107,6 +117,8 @@ def _event(index: int, event: Any) -> Event:
         raise EventError(f"{where}.items: expected a list of 1 to {MAX_ITEMS} article ids")
     if not all(isinstance(i, str) and i for i in items):
         raise EventError(f"{where}.items: every item must be an article id (a string)")
+    for item in items:
+        _characters(f"{where}.items", item)
     return Event(kind, page, token, arm, tuple((item, n) for n, item in enumerate(items, 1)))
 
 

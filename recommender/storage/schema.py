@@ -128,7 +128,7 @@ class Article(Base):
     # indexed: "what changed since the build" is asked by every live preview and nightly run
     modified: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     # --- #13 site identity: an article is (site, source_id); external_id stays the public id
-    site: Mapped[str] = mapped_column(String(255), default=_site_of_row, index=True)
+    site: Mapped[str] = mapped_column(String(260), default=_site_of_row, index=True)  # host[:port]: 253 + 6
     source_id: Mapped[str] = mapped_column(String(255), default=_source_id_of_row)
     canonical_url: Mapped[str | None] = mapped_column(String(2048))  # as published, for links
 

@@ -103,3 +103,16 @@ def test_a_sync_finds_a_stored_article_by_its_url(session: Session) -> None:
     result = upsert_articles(session, [sitemap], match_url=True)
     assert result.updated and not result.added
     assert session.scalars(select(Article)).one().title == "From the sitemap"
+
+
+def test_long_qualified_ids_never_clash(session: Session) -> None:
+    """Two sites whose hosts share a long prefix, each with the id another site already has:
+    qualified ids past 255 characters used to be cut to the same value (a 500 on the webhook)."""
+    base = ".".join(letter * 60 for letter in "abcd") + ".example"  # 251 characters: DNS allows it
+    hosts = [base + suffix for suffix in ("", ":8080", ":8081")]
+    for host in hosts:
+        upsert_articles(session, [_item(1, url=f"https://{host}/story")])
+        session.commit()
+    ids = list(session.scalars(select(Article.external_id).order_by(Article.id)))
+    assert len(set(ids)) == 3 and ids[0] == "a1"
+    assert all(len(i) <= 255 and i.startswith("a1@") for i in ids[1:])

@@ -25,7 +25,8 @@ def test_normalize_is_idempotent() -> None:
 
 @pytest.mark.parametrize("raw", ["", "   ", "/relative/path", "ftp://x.example/a",
                                  "javascript:alert(1)", "https://", "http://x.example:99999/",
-                                 "https://x.example/" + "a" * 3000])
+                                 "https://x.example/" + "a" * 3000,
+                                 "HTTPS://" + "0" * 300 + "/"])
 def test_invalid(raw: str) -> None:
     with pytest.raises(InvalidURL):
         normalize_url(raw)

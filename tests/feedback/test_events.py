@@ -73,6 +73,11 @@ def test_unknown_articles_store_nothing(session: Session) -> None:
      "events[0].page"),
     (batch({"type": "click", "page": "a", "token": "t" * 16, "item": "b", "position": 1,
             "arm": "<script>"}), "events[0].arm"),
+    # found by schemathesis: text that is not text was a 500 (the database cannot store it)
+    (b'{"events": [{"type": "impression", "page": "\\ud800", "token": "tttttttttttttttt",'
+     b' "items": ["b"]}]}', "events[0].page: contains a lone surrogate"),
+    (b'{"events": [{"type": "impression", "page": "a", "token": "tttttttttttttttt",'
+     b' "items": ["b\\u0000"]}]}', "events[0].items: contains a control character"),
 ])
 def test_malformed_batches_say_what_is_wrong(body: bytes, message: str) -> None:
     with pytest.raises(EventError, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -36,7 +36,7 @@ def k_parameter(maximum: int) -> dict[str, Any]:
 
 # What ``catalog.urls.normalize_url`` and ``catalog.validation`` accept, a little stricter: an
 # absolute http(s) URL, an ASCII host, no spaces or control characters.
-URL_PATTERN = ("^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?"
+URL_PATTERN = ("^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,4})?"
                "(/[^\\s?#\\x00-\\x1f\\x7f-\\x9f]*)?"
                "([?][A-Za-z0-9._~-]+=[A-Za-z0-9._~-]*(&[A-Za-z0-9._~-]+=[A-Za-z0-9._~-]*)*)?$")
 # Normalising never lengthens a URL of that shape by more than the "/" of an empty path.
