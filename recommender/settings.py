@@ -44,6 +44,10 @@ class Settings:
     trusted_proxies: int = 0
     sources: tuple[str, ...] = ()
     ranking: RankingPolicy = field(default_factory=RankingPolicy)
+    # --- #14 large builds
+    # past this many articles a build uses an inverted file (IVF) instead of HNSW: an HNSW graph
+    # of a million articles takes 15+ minutes to build on 2 cores (docs/performance.md)
+    hnsw_index_max: int = 200_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -129,6 +133,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "secret_key": (str, "a string"),
     "trusted_proxies": (_non_negative_int, "a non-negative integer (proxies in front of the app)"),
     "sources": (_str_list, "a comma-separated list of kind:URL specs (rss, atom, wordpress, sitemap)"),
+    # --- #14 large builds
+    "hnsw_index_max": (_non_negative_int, "a non-negative integer"),
 }
 
 

@@ -12,19 +12,6 @@ from recommender import exits
 from recommender.settings import Settings
 
 
-def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
-    """tqdm bars on a terminal, nothing otherwise (log lines come from the caller)."""
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    def make(name: str, total: int):  # type: ignore[no-untyped-def]
-        bar = tqdm(total=total, desc=name, unit="art", leave=False, file=sys.stderr)
-        return bar.update
-
-    return make
-
-
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.encoder import SentenceTransformerEncoder
     from recommender.jobs.evaluation import DatasetError, evaluate
@@ -84,6 +71,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.encoder import SentenceTransformerEncoder
     from recommender.jobs import reindex
     from recommender.jobs.build import peak_rss_mb
+    from recommender.jobs.progress import progress_for
     from recommender.storage.engine import make_engine, make_session_factory
     from recommender.storage.locks import LockBusy
 
@@ -97,7 +85,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         summary = reindex.run(settings, make_session_factory(engine),
                               SentenceTransformerEncoder(settings.model, threads=args.threads),
                               full=args.full, dry_run=args.dry_run, sources=sources,
-                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet))
+                              progress=progress_for(tty=sys.stderr.isatty(), quiet=args.quiet))
     except LockBusy as exc:
         summary.status, summary.error = "locked", f"another reindex is running: {exc}"
         code = exits.LOCKED
@@ -129,5 +117,5 @@ def register_reindex(sub: Any) -> None:
     ri.add_argument("--source", action="append", dest="sources", metavar="SPEC",
                     help="also sync this source (kind:URL), besides RELATED_SOURCES")
     ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
-    ri.add_argument("--quiet", action="store_true", help="no progress bar")
+    ri.add_argument("--quiet", action="store_true", help="no progress bar nor progress log lines")
     ri.set_defaults(handler=cmd_reindex)

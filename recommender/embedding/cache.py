@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -30,14 +31,24 @@ class EmbedReport:
 def stale_articles(session: Session, model_id: str, article_ids: Sequence[int] | None = None
                    ) -> list[Article]:
     """Articles with no embedding for this model, or one computed from older text."""
-    query = (select(Article)
+    return list(session.scalars(_stale(select(Article), model_id, article_ids)))
+
+
+def stale_ids(session: Session, model_id: str, article_ids: Sequence[int] | None = None
+              ) -> list[int]:
+    """The ids of ``stale_articles`` (a large cold catalogue: ids only, not every text)."""
+    return list(session.scalars(_stale(select(Article.id), model_id, article_ids)))
+
+
+def _stale(query: Any, model_id: str, article_ids: Sequence[int] | None) -> Any:
+    query = (query
              .outerjoin(Embedding, (Embedding.article_id == Article.id)
                         & (Embedding.model_id == model_id))
              .where((Embedding.id.is_(None)) | (Embedding.content_hash != Article.content_hash))
              .order_by(Article.id))
     if article_ids is not None:
         query = query.where(Article.id.in_(list(article_ids)))
-    return list(session.scalars(query))
+    return query
 
 
 def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[int] | None = None,
@@ -48,10 +59,11 @@ def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[i
     With ``commit_batches`` each batch is committed as it finishes, so a killed run keeps the
     vectors already paid for and the next run resumes where it stopped.
     """
-    todo = stale_articles(session, encoder.model_id, article_ids)
+    todo = stale_ids(session, encoder.model_id, article_ids)
     total = 0
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start:start + batch_size]
+    for start in range(0, len(todo), batch_size):  # texts read a batch at a time
+        batch = list(session.scalars(select(Article).where(
+            Article.id.in_(todo[start:start + batch_size])).order_by(Article.id)))
         vectors = embed_texts(encoder, [(a.title, a.dek, a.body) for a in batch])
         store_vectors(session, encoder.model_id, batch, vectors)
         if commit_batches:

@@ -8,38 +8,42 @@ build and its lists serving.
 
 from __future__ import annotations
 
-import math
+import logging
 import resource
 import secrets
+import shutil
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.catalog.items import active_curations, load_items, recent_by_section
-from recommender.embedding.cache import embed_missing, load_vectors
+from recommender.catalog.items import active_curations, recent_by_section
+from recommender.embedding.cache import embed_missing, stale_ids
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import BuildError, IndexStore
-from recommender.index.vectors import choose_index
+from recommender.jobs.build_inputs import ListSpool
+from recommender.jobs.build_steps import BuildSteps, tag_idf
 from recommender.live.recommender import Recommender
-from recommender.ranking.build_data import RankingBuild, ranking_files
+from recommender.ranking.batch import Progress, build_arrays, build_pages
+from recommender.ranking.build_data import RankingBuild
 from recommender.ranking.context import RankingContext
-from recommender.ranking.lexical import LexicalModel
-from recommender.ranking.lists import compute_all, replace_lists
+from recommender.ranking.lists import ListRow, block_rows
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.saved import current_policy
-from recommender.ranking.smoothing import Smoothing, smooth_catalogue
-from recommender.ranking.space import SearchSpace, article_texts
+from recommender.ranking.space import SearchSpace
 from recommender.settings import Settings
+from recommender.storage.bulk import replace_all_lists
 from recommender.storage.locks import writer_lock
-from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem, utcnow
+from recommender.storage.schema import Article, Embedding, IndexBuild, utcnow
 
+__all__ = ["BuildFailed", "BuildReport", "compute_all", "full_build", "run_build", "tag_idf"]
+log = logging.getLogger("related_reading.build")
+LIST_BLOCK = 10_000  # pages whose lists are computed, checked and spooled together
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
 
@@ -73,13 +77,6 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def tag_idf(items_tags: list[tuple[str, ...]]) -> dict[str, float]:
-    """Smoothed IDF of each tag: a tag on every article says little, a rare one a lot."""
-    counts = Counter(t for tags in items_tags for t in set(tags))
-    n = len(items_tags)
-    return {tag: round(math.log((1 + n) / (1 + df)) + 1.0, 4) for tag, df in counts.items()}
-
-
 def _noop(_: int) -> None:
     return None
 
@@ -96,7 +93,12 @@ def build_policy(session: Session, settings: Settings) -> RankingPolicy:
 def run_build(session_factory: sessionmaker[Session], settings: Settings, encoder: Encoder, *,
               full: bool = False, progress: ProgressFactory | None = None,
               store: IndexStore | None = None) -> BuildReport:
-    """Run one complete build; raises BuildFailed (previous build untouched) on any failure."""
+    """Run one complete build; raises BuildFailed (previous build untouched) on any failure.
+
+    Memory stays bounded by the catalogue's size in vectors, not in Python objects: vectors are
+    mapped files in the staging directory, texts are streamed, list rows are spooled to disk
+    (``build_inputs``), and one index structure serves smoothing and the lists.
+    """
     store = store or IndexStore(settings.index_dir)
     build_id = new_build_id()
     timings: dict[str, float] = {}
@@ -105,64 +107,50 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         if full:
             session.execute(delete(Embedding).where(Embedding.model_id == encoder.model_id))
             session.commit()
-        todo = session.scalar(select(func.count()).select_from(Article)) or 0
+        todo = len(stale_ids(session, encoder.model_id))
+        log.info("embedding %d articles", todo)
         report = embed_missing(session, encoder, commit_batches=True,
                                progress=_stage(progress, "embedding", todo))
         session.commit()
         timings["embed"] = round(time.perf_counter() - started, 3)
-
-        t0 = time.perf_counter()
         snapshot = utcnow()
-        ids, vectors = load_vectors(session, encoder.model_id)
-        if len(ids) == 0:
-            vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
-        texts = article_texts(session, ids)
-        items = load_items(session)
-        lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)
-        meta = {"model_id": encoder.model_id, "snapshot": snapshot.isoformat(),
-                "policy": policy.to_dict(), "created": utcnow().isoformat()}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,
-                               dimension=int(vectors.shape[1]), count=len(ids), status="building",
+                               dimension=encoder.dimension, count=0, status="building",
                                started=snapshot))
         session.commit()
+        spool_dir = store.builds / f".lists-{build_id}"
         try:
-            timings["index"] = round(time.perf_counter() - t0, 3)
-            t1 = time.perf_counter()
-            smoothing = Smoothing.for_policy(policy, vectors)
-            meta["smoothing"] = smoothing.to_dict()
-            vectors = smoothing.prepare(vectors)  # centred: what "raw" means in this build
-            smoothed = smooth_catalogue(vectors, lexical_matrix, smoothing,
-                                        exact_max=settings.exact_index_max)
-            timings["smooth"] = round(time.perf_counter() - t1, 3)
-            t1 = time.perf_counter()
-            tags = tag_idf([items[int(a)].tags for a in ids if int(a) in items])
-            full_meta = store.write(build_id, ids, smoothed,
-                                    raw=vectors if smoothing.on else None,
-                                    spec=choose_index(len(ids), exact_max=settings.exact_index_max),
-                                    files=ranking_files(lexical, lexical_matrix, tags), meta=meta)
-            timings["index"] = round(timings["index"] + time.perf_counter() - t1, 3)
+            steps = BuildSteps(session, settings, store, build_id, progress)
+            built = steps.index_and_smooth(encoder, policy, snapshot)
+            timings.update(built.timings)
+            t0 = time.perf_counter()
             build = RankingBuild.load(store, build_id, verify=True)
             space = SearchSpace(build, build.lexical, np.zeros(0, dtype=np.int64),
-                                np.zeros((0, vectors.shape[1]), dtype=np.float32),
-                                lexical.transform([]))
-            t0 = time.perf_counter()
+                                np.zeros((0, build.vectors.shape[1]), dtype=np.float32),
+                                build.lexical.transform([]))
             now = utcnow()
+            items = built.items
             context = RankingContext(space, items, active_curations(session, now),
                                      recent_by_section(items), policy, settings.related_k,
                                      below_cut=0)  # stored lists keep nothing past the cut
-            pages, rows = compute_all(context, build_id, now,
-                                      progress=_stage(progress, "lists", len(ids)))
+            spool = ListSpool(spool_dir)
+            pages, with_list = compute_all(context, spool,
+                                           progress=_stage(progress, "lists", len(build.ids)))
+            empty = len(pages) - with_list
+            if len(pages) > 1 and not with_list:
+                raise BuildError(f"every one of {len(pages)} lists is empty")
             timings["lists"] = round(time.perf_counter() - t0, 3)
-            empty = _validate(pages, rows, items)
             t0 = time.perf_counter()
             with writer_lock(session, settings.index_dir):
-                all_ids = list(session.scalars(select(RelatedItem.article_id).distinct()))
-                replace_lists(session, sorted(set(all_ids) | set(pages)), rows)
+                replace_all_lists(session, spool.blocks(), build_id, now,
+                                  progress=_stage(progress, "swap", spool.rows))
                 record = session.get(IndexBuild, build_id)
                 assert record is not None
                 record.status, record.finished = "ready", utcnow()
-                record.checksum, record.index_kind = full_meta["checksum"], full_meta["index_kind"]
+                record.count = len(build.ids)
+                record.checksum, record.index_kind = built.meta["checksum"], \
+                    built.meta["index_kind"]
                 record.stats = {"lists": len(pages), "empty_lists": empty, **timings}
                 session.commit()
                 store.flip(build_id)
@@ -173,29 +161,45 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             _mark_failed(session, build_id, str(exc))
             raise BuildFailed(f"build {build_id} failed, previous build still serving: {exc}") \
                 from exc
+        finally:
+            shutil.rmtree(spool_dir, ignore_errors=True)
+            shutil.rmtree(store.builds / f".tmp-{build_id}", ignore_errors=True)
     store.prune(settings.builds_kept)
     timings["total"] = round(time.perf_counter() - started, 3)
-    return BuildReport(build_id=build_id, model_id=encoder.model_id, articles=len(ids),
-                       embedded=report.embedded, skipped=len(ids) - report.embedded,
+    return BuildReport(build_id=build_id, model_id=encoder.model_id, articles=len(build.ids),
+                       embedded=report.embedded, skipped=len(build.ids) - report.embedded,
                        lists=len(pages), empty_lists=empty,
-                       index_kind=str(full_meta["index_kind"]), seconds=timings,
+                       index_kind=str(built.meta["index_kind"]), seconds=timings,
                        peak_rss_mb=peak_rss_mb())
 
 
-def _validate(pages: list[int], rows: list[dict[str, Any]], items: dict[int, Any]) -> int:
-    """Refuse a build whose lists break a promise to readers; returns the empty-list count."""
+def compute_all(context: RankingContext, spool: ListSpool, *, progress: Progress | None = None,
+                block: int = LIST_BLOCK) -> tuple[list[int], int]:
+    """Every list of the build, a block of pages at a time, checked and spooled; returns (the
+    pages, how many got a non-empty list). A block is what a worker could compute alone from
+    the build's files (``ranking.lists.block_rows``)."""
+    pages = build_pages(context)
+    arrays = build_arrays(context)
+    with_list = 0
+    for start in range(0, len(pages), block):
+        rows = block_rows(context, pages[start:start + block], arrays=arrays, progress=progress)
+        with_list += _validate(rows, context.items)
+        spool.add(rows)
+    return pages, with_list
+
+
+def _validate(rows: list[ListRow], items: Mapping[int, Any]) -> int:
+    """Refuse a build whose lists break a promise to readers; returns how many pages of these
+    rows have a list."""
     with_list = set()
-    for row in rows:
-        if row["target_id"] == row["article_id"]:
-            raise BuildError(f"article {row['article_id']} links to itself")
-        target = items.get(row["target_id"])
+    for article_id, target_id, *_ in rows:
+        if target_id == article_id:
+            raise BuildError(f"article {article_id} links to itself")
+        target = items.get(target_id)
         if target is None or not target.live:
-            raise BuildError(f"article {row['article_id']} links to unpublished {row['target_id']}")
-        with_list.add(row["article_id"])
-    empty = len(pages) - len(with_list)
-    if len(pages) > 1 and not with_list:
-        raise BuildError(f"every one of {len(pages)} lists is empty")
-    return empty
+            raise BuildError(f"article {article_id} links to unpublished {target_id}")
+        with_list.add(article_id)
+    return len(with_list)
 
 
 def _analyze(session: Session) -> None:

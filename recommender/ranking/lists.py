@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from recommender.catalog.items import ItemInfo
 from recommender.embedding.encoder import Vectors
-from recommender.ranking.batch import Progress, candidates_by_page
+from recommender.ranking.batch import Progress, build_pages, candidates_by_page
 from recommender.ranking.context import RankingContext
+from recommender.ranking.pairs import ItemArrays
 from recommender.ranking.space import SearchSpace
 from recommender.ranking.stages import Candidate, Ranked, rank, rank_scored
 from recommender.storage.schema import RelatedItem
@@ -60,24 +61,42 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
                      signals={"semantic": round(semantic, 4), "lexical": round(lexical, 4)})
 
 
-def compute_all(context: RankingContext, build_id: str, now: datetime, *,
-                progress: Progress | None = None, batch: int = 512
-                ) -> tuple[list[int], list[dict[str, Any]]]:
-    """Lists for every live article in the context's build (its pages, and their rows): the
-    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
-    pages: list[int] = []
-    rows: list[dict[str, Any]] = []
+# One stored list row, as a build writes it in bulk: (page, target, position, score, signals,
+# fallback); the build id and time are the build's.
+ListRow = tuple[int, int, int, float, dict[str, Any], bool]
+
+
+def block_rows(context: RankingContext, pages: Sequence[int], *,
+               arrays: ItemArrays | None = None, progress: Progress | None = None,
+               batch: int = 512) -> list[ListRow]:
+    """The stored lists of a block of pages of the context's build (``batch.build_pages``
+    gives them all): what the build, or a worker given the build's files, computes per block.
+    ``arrays`` (``batch.build_arrays``) is shared by the blocks of one build."""
+    rows: list[ListRow] = []
     with single_threaded_blas():
-        for found in candidates_by_page(context, progress=progress, batch=batch):
+        for found in candidates_by_page(context, progress=progress, batch=batch, pages=pages,
+                                        arrays=arrays):
             page = context.items[found.article_id]
             pins, pool = _curation(context, page, found.vector, found.lexical_row)
             ranked = rank_scored(page, found.kept, found.dropped, context.policy, context.k,
                                  pairwise=context.space.pairwise,
                                  blocked=context.curations.blocked_for(page.id), pins=pins,
                                  fallback_pool=pool, below_cut=context.below_cut)
-            rows.extend(related_rows(found.article_id, ranked, build_id, now))
-            pages.append(found.article_id)
-    return pages, rows
+            rows.extend((found.article_id, c.id, i, round(c.score, 6), c.signals, c.fallback)
+                        for i, c in enumerate(ranked.items, start=1))
+    return rows
+
+
+def compute_all(context: RankingContext, build_id: str, now: datetime, *,
+                progress: Progress | None = None, batch: int = 512
+                ) -> tuple[list[int], list[dict[str, Any]]]:
+    """Lists for every live article in the context's build (its pages, and their rows): the
+    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
+    pages = build_pages(context)
+    rows = block_rows(context, pages, progress=progress, batch=batch)
+    return pages, [{"article_id": a, "target_id": t, "position": p, "score": s, "signals": g,
+                    "fallback": f, "build_id": build_id, "computed": now}
+                   for a, t, p, s, g, f in rows]
 
 
 def related_rows(article_id: int, ranked: Ranked, build_id: str, now: datetime
