@@ -118,8 +118,13 @@ def test_killed_mid_build_keeps_serving(site: dict[str, str]) -> None:
     _kill_when(site, "LISTS_DONE", 1, RR_TEST_PAUSE_AFTER_LISTS="30")
     assert _state(site) == before
     assert before[0] == first["build_id"]
+    builds = IndexStore(_settings(site).index_dir).builds
+    # killed with its list rows spooled: only hidden work files, never what CURRENT names
+    assert [p.name for p in builds.iterdir() if p.name.startswith(".lists-")]
+    IndexStore(_settings(site).index_dir).load(str(before[0]), verify=True)
     code, summary, _ = _run(site)
     assert code == 0 and _state(site)[0] == summary["build_id"]
+    assert not [p for p in builds.iterdir() if p.name.startswith(".")]  # pruned
 
 
 def _mount(*args: str) -> None:
