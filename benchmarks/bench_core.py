@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,11 +42,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def reindex(data_dir: Path, *args: str) -> dict[str, object]:
     env = {**os.environ, "RELATED_DATA_DIR": str(data_dir)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", "recommender", "reindex", "--quiet", *args],
                           env=env, capture_output=True, text=True, check=False)
     with (data_dir / "reindex.log").open("a") as log:  # the stages' times and peak RSS
         log.write(proc.stderr)
     summary: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds (user + system) of the run: on a shared machine wall time varies 5x with
+    # the load, CPU time much less
+    summary["cpu_seconds"] = round(after.ru_utime + after.ru_stime - before.ru_utime
+                                   - before.ru_stime, 1)
     if proc.returncode != 0:
         raise SystemExit(f"reindex failed: {summary.get('error')}\n{proc.stderr[-2000:]}")
     return summary
@@ -58,7 +65,8 @@ def line(label: str, s: dict[str, object]) -> None:
           f"embed {t.get('embed', 0):>7.1f}  index {t.get('index', 0):>6.1f}  "
           f"smooth {t.get('smooth', 0):>6.1f}  "
           f"lists {t.get('lists', 0):>7.1f}  swap {t.get('swap', 0):>5.1f}  "
-          f"peak RSS {s['peak_rss_mb']} MB  ({s['index_kind']}, {s['lists']} lists)", flush=True)
+          f"peak RSS {s['peak_rss_mb']} MB  CPU {s.get('cpu_seconds')} s  "
+          f"({s['index_kind']}, {s['lists']} lists)", flush=True)
 
 
 def with_recall(data_dir: Path, summary: dict[str, object]) -> None:
