@@ -3,6 +3,7 @@
     python benchmarks/bench_core.py demo            # real model: cold, warm, 1%-changed builds
     python benchmarks/bench_core.py dataset DIR     # the same on a ../shared/data set
     python benchmarks/bench_core.py synthetic N     # N synthetic articles, synthetic vectors
+    python benchmarks/bench_core.py rebuild DIR     # full build of a data dir loaded before
     python benchmarks/bench_core.py preview N       # live draft preview latency, real model
     python benchmarks/bench_core.py nightly N       # nightly run on N stored: unchanged, 100 changed
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,9 +48,17 @@ ENGINE: list[str] = []  # --engine ray: every build on Ray
 
 def reindex(data_dir: Path, *args: str) -> dict[str, object]:
     env = {**os.environ, "RELATED_DATA_DIR": str(data_dir)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([sys.executable, "-m", "recommender", "reindex", "--quiet", *ENGINE, *args],
                           env=env, capture_output=True, text=True, check=False)
+    with (data_dir / "reindex.log").open("a") as log:  # the stages' times and peak RSS
+        log.write(proc.stderr)
     summary: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds (user + system) of the run: on a shared machine wall time varies 5x with
+    # the load, CPU time much less
+    summary["cpu_seconds"] = round(after.ru_utime + after.ru_stime - before.ru_utime
+                                   - before.ru_stime, 1)
     if proc.returncode != 0:
         raise SystemExit(f"reindex failed: {summary.get('error')}\n{proc.stderr[-2000:]}")
     return summary
@@ -60,7 +71,23 @@ def line(label: str, s: dict[str, object]) -> None:
           f"embed {t.get('embed', 0):>7.1f}  index {t.get('index', 0):>6.1f}  "
           f"smooth {t.get('smooth', 0):>6.1f}  "
           f"lists {t.get('lists', 0):>7.1f}  swap {t.get('swap', 0):>5.1f}  "
-          f"peak RSS {s['peak_rss_mb']} MB  ({s['index_kind']}, {s['lists']} lists)", flush=True)
+          f"peak RSS {s['peak_rss_mb']} MB  CPU {s.get('cpu_seconds')} s  "
+          f"({s['index_kind']}, {s['lists']} lists)", flush=True)
+
+
+def with_recall(data_dir: Path, summary: dict[str, object]) -> None:
+    """End with the reindex summary as one JSON line, plus list recall@10 against exact search
+    on 1,000 sampled pages (recommender/jobs/recall.py)."""
+    from recommender.jobs.recall import list_recall_at_10
+
+    settings = Settings.from_env({**os.environ, "RELATED_DATA_DIR": str(data_dir)})
+    engine = make_engine(settings.database_url)
+    started = time.perf_counter()
+    recall = list_recall_at_10(make_session_factory(engine), settings)
+    engine.dispose()
+    print(f"  list recall@10 against exact search: {recall} "
+          f"({time.perf_counter() - started:.0f} s to measure)", flush=True)
+    print(json.dumps({**summary, "list_recall_at_10": recall}), flush=True)
 
 
 def touch(data_dir: Path, share: float) -> int:
@@ -150,7 +177,15 @@ def main() -> None:
             synthetic.load(session, n, BUNDLED_MODEL_ID)
         engine.dispose()
         print(f"loaded {n} synthetic articles + vectors in {time.perf_counter() - started:.1f} s")
-        line(f"build of {n}", reindex(work))
+        summary = reindex(work)
+        line(f"build of {n}", summary)
+        with_recall(work, summary)
+    elif mode == "rebuild":  # a catalogue loaded by an earlier run: measure the build alone
+        work = Path(sys.argv[2])
+        shutil.rmtree(work / "index", ignore_errors=True)  # no build: the next run rebuilds
+        summary = reindex(work)
+        line("rebuild", summary)
+        with_recall(work, summary)
     elif mode == "nightly":
         n = int(sys.argv[2])
         settings = Settings.from_env({"RELATED_DATA_DIR": str(work)})

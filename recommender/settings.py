@@ -66,6 +66,10 @@ class Settings:
     encoder_backend: str = "auto"  # onnx-int8 where it can run (the `fast` extra), else torch
     # --- #15 Ray engine
     ray_address: str = ""  # the Ray cluster of `reindex --engine ray`; empty = a local Ray
+    # --- #14 large builds
+    # past this many articles a build uses an inverted file (IVF) instead of HNSW: an HNSW graph
+    # of a million articles takes 15+ minutes to build on 2 cores (docs/performance.md)
+    hnsw_index_max: int = 200_000
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -188,6 +192,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "encoder_backend": (lambda v: _choice(v, ENCODER_BACKENDS), " or ".join(ENCODER_BACKENDS)),
     # --- #15 Ray engine
     "ray_address": (lambda v: str(v).strip(), "a Ray address such as head:6379 or ray://head:10001"),
+    # --- #14 large builds
+    "hnsw_index_max": (_non_negative_int, "a non-negative integer"),
 }
 
 

@@ -12,19 +12,6 @@ from recommender import exits
 from recommender.settings import Settings
 
 
-def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
-    """tqdm bars on a terminal, nothing otherwise (log lines come from the caller)."""
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    def make(name: str, total: int):  # type: ignore[no-untyped-def]
-        bar = tqdm(total=total, desc=name, unit="art", leave=False, file=sys.stderr)
-        return bar.update
-
-    return make
-
-
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.embedding.backends import make_encoder
     from recommender.jobs.engine import EngineUnavailable
@@ -111,6 +98,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     from recommender.jobs import reindex
     from recommender.jobs.build import peak_rss_mb
     from recommender.jobs.engine import EngineUnavailable
+    from recommender.jobs.progress import progress_for
     from recommender.settings import SettingsError
     from recommender.storage.engine import make_engine, make_session_factory
     from recommender.storage.locks import LockBusy
@@ -132,7 +120,7 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
         summary = reindex.run(settings, make_session_factory(engine),
                               make_encoder(settings, threads=args.threads),
                               full=args.full, dry_run=args.dry_run, sources=sources,
-                              progress=_progress_factory(sys.stderr.isatty() and not args.quiet),
+                              progress=progress_for(tty=sys.stderr.isatty(), quiet=args.quiet),
                               engine=build_engine)
     except EngineUnavailable as exc:
         summary.status, summary.error = "failed", str(exc)
@@ -192,7 +180,7 @@ def register_reindex(sub: Any) -> None:
     ri.add_argument("--source", action="append", dest="sources", metavar="SPEC",
                     help="also sync this source (kind:URL), besides RELATED_SOURCES")
     ri.add_argument("--threads", type=int, default=None, help="torch threads for embedding")
-    ri.add_argument("--quiet", action="store_true", help="no progress bar")
+    ri.add_argument("--quiet", action="store_true", help="no progress bar nor progress log lines")
     _engine_options(ri)
     ri.set_defaults(handler=cmd_reindex)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -34,7 +35,17 @@ def stale_articles(session: Session, model_id: str, article_ids: Sequence[int] |
                    *, backend: str = TORCH) -> list[Article]:
     """Articles with no embedding for this model, one computed from older text, or one another
     encoder backend made."""
-    query = (select(Article)
+    return list(session.scalars(_stale(select(Article), model_id, article_ids, backend)))
+
+
+def stale_ids(session: Session, model_id: str, article_ids: Sequence[int] | None = None,
+              *, backend: str = TORCH) -> list[int]:
+    """The ids of ``stale_articles`` (a large cold catalogue: ids only, not every text)."""
+    return list(session.scalars(_stale(select(Article.id), model_id, article_ids, backend)))
+
+
+def _stale(query: Any, model_id: str, article_ids: Sequence[int] | None, backend: str) -> Any:
+    query = (query
              .outerjoin(Embedding, (Embedding.article_id == Article.id)
                         & (Embedding.model_id == model_id))
              .where((Embedding.id.is_(None)) | (Embedding.content_hash != Article.content_hash)
@@ -42,7 +53,7 @@ def stale_articles(session: Session, model_id: str, article_ids: Sequence[int] |
              .order_by(Article.id))
     if article_ids is not None:
         query = query.where(Article.id.in_(list(article_ids)))
-    return list(session.scalars(query))
+    return query
 
 
 def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[int] | None = None,
@@ -54,10 +65,11 @@ def embed_missing(session: Session, encoder: Encoder, *, article_ids: Sequence[i
     vectors already paid for and the next run resumes where it stopped.
     """
     backend = backend_of(encoder)
-    todo = stale_articles(session, encoder.model_id, article_ids, backend=backend)
+    todo = stale_ids(session, encoder.model_id, article_ids, backend=backend)
     total = 0
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start:start + batch_size]
+    for start in range(0, len(todo), batch_size):  # texts read a batch at a time
+        batch = list(session.scalars(select(Article).where(
+            Article.id.in_(todo[start:start + batch_size])).order_by(Article.id)))
         vectors = embed_texts(encoder, [(a.title, a.dek, a.body) for a in batch])
         store_vectors(session, encoder.model_id, batch, vectors, backend=backend)
         if commit_batches:

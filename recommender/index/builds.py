@@ -95,29 +95,52 @@ class IndexStore:
             raise BuildError(f"{build_id!r} is not a build id")
         return self.builds / build_id
 
-    def write(self, build_id: str, ids: npt.NDArray[np.int64], vectors: Vectors, *,
-              spec: IndexSpec, meta: dict[str, Any], raw: Vectors | None = None,
-              files: Mapping[str, FileWriter] | None = None) -> dict[str, Any]:
-        """Write a complete build directory (not yet serving); returns its meta.
-
-        ``vectors`` are indexed with an index of ``spec``; ``files`` maps the name of each other
-        file of the build to a function that writes it at the path it is given.
-        """
-        files = files or {}
-        vectors = np.asarray(vectors, dtype=np.float32)
-        _check_input(ids, vectors, raw, files)
-        final = self.directory(build_id)
+    def staging(self, build_id: str) -> Path:
+        """A new, empty hidden directory where ``build_id`` is assembled (large files, such as
+        memory-mapped vectors, are written here directly); ``write(..., staged=True)`` completes
+        it. Never served: a build killed while staging leaves only this, removed by ``prune``."""
+        self.directory(build_id)  # validates the id
         tmp = self.builds / f".tmp-{build_id}"
         try:
             self.builds.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
-            index = build_index(vectors, spec)
+        except OSError as exc:
+            raise BuildError(f"cannot write index build in {self.builds}: {exc}") from exc
+        return tmp
+
+    def write(self, build_id: str, ids: npt.NDArray[np.int64], vectors: Vectors, *,
+              spec: IndexSpec, meta: dict[str, Any], raw: Vectors | None = None,
+              files: Mapping[str, FileWriter] | None = None, staged: bool = False,
+              index: VectorIndex | None = None) -> dict[str, Any]:
+        """Write a complete build directory (not yet serving); returns its meta.
+
+        ``vectors`` are indexed with an index of ``spec`` (or ``index``, already built over
+        them); ``files`` maps the name of each other file of the build to a function that writes
+        it at the path it is given. With ``staged`` the staging directory already holds what the
+        caller wrote there (vectors.npy and raw.npy, when ``vectors``/``raw`` are mapped from it).
+        """
+        files = files or {}
+        if not isinstance(vectors, np.memmap):
+            vectors = np.asarray(vectors, dtype=np.float32)
+        _check_input(ids, vectors, raw, files)
+        final = self.directory(build_id)
+        tmp = self.builds / f".tmp-{build_id}"
+        try:
+            if not staged:
+                self.staging(build_id)
+            if index is None:
+                index = build_index(vectors, spec)
             index.save(tmp / INDEX_FILE)
             np.save(tmp / IDS_FILE, np.asarray(ids, dtype=np.int64))
-            np.save(tmp / VECTORS_FILE, vectors)
-            if raw is not None:
-                np.save(tmp / RAW_FILE, np.asarray(raw, dtype=np.float32))
+            for name, array in ((VECTORS_FILE, vectors), (RAW_FILE, raw)):
+                if array is None:
+                    continue
+                if isinstance(array, np.memmap) and array.filename is not None \
+                        and Path(array.filename) == (tmp / name).resolve():
+                    array.flush()  # already in place
+                else:
+                    np.save(tmp / name, np.asarray(array, dtype=np.float32))
             for name, write in files.items():
                 write(tmp / name)
             checksummed = sorted(p.name for p in tmp.iterdir())
@@ -200,7 +223,7 @@ class IndexStore:
         if not self.builds.is_dir():
             return []
         current = self.current_id()
-        for tmp in self.builds.glob(".tmp-*"):
+        for tmp in [*self.builds.glob(".tmp-*"), *self.builds.glob(".lists-*")]:
             shutil.rmtree(tmp, ignore_errors=True)
         builds = sorted((p for p in self.builds.iterdir() if not p.name.startswith(".")),
                         key=lambda p: p.name, reverse=True)

@@ -7,6 +7,7 @@ it. Keeping the constructors here, apart from both, means the interface never im
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,16 @@ def new_index(spec: IndexSpec, dimension: int) -> VectorIndex:
     return FaissIndex.create(spec, dimension)
 
 
-def build_index(vectors: Vectors, spec: IndexSpec) -> VectorIndex:
-    """An index of this kind holding ``vectors`` (rows of a 2-d array) at positions 0..n-1."""
-    matrix = np.asarray(vectors, dtype=np.float32)
+def build_index(vectors: Vectors, spec: IndexSpec, *,
+                progress: Callable[[int], None] | None = None) -> VectorIndex:
+    """An index of this kind holding ``vectors`` (rows of a 2-d array, possibly memory-mapped:
+    added a chunk at a time) at positions 0..n-1."""
+    matrix = vectors if isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 \
+        else np.asarray(vectors, dtype=np.float32)
     dimension = int(matrix.shape[1]) if matrix.ndim == 2 and matrix.shape[1] else 1
     index = new_index(spec, dimension)
     if len(matrix):
-        index.add(matrix)
+        index.add(matrix, progress=progress)
     return index
 
 

@@ -8,6 +8,7 @@ RAM; ``IO_FLAG_MMAP_IFC`` maps it: 4 workers on a 100k flat index used 298 MiB P
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,15 @@ from recommender.index.vectors import (
     FLAT,
     HNSW,
     HNSW_SPEC,
+    IVF,
     IndexSpec,
     Positions,
     Similarities,
     VectorIndexError,
 )
+
+CHUNK = 20_000  # vectors added at a time
+TRAIN_PER_LIST = 64
 
 
 class FaissIndex:
@@ -47,8 +52,16 @@ class FaissIndex:
             index.hnsw.efConstruction = int(params["ef_construction"])
             # saved with the index, so a loaded one searches exactly as the built one did
             index.hnsw.efSearch = int(params["ef_search"])
+        elif spec.kind == IVF:
+            try:
+                index = faiss.index_factory(dimension, str(spec.params["factory"]),
+                                            faiss.METRIC_INNER_PRODUCT)
+            except (KeyError, RuntimeError) as exc:
+                raise VectorIndexError(f"not an inverted-file spec: {dict(spec.params)}") from exc
+            index.nprobe = int(spec.params.get("nprobe", 32))  # saved with the index
         else:
-            raise VectorIndexError(f"unknown index kind {spec.kind!r} (known: {FLAT}, {HNSW})")
+            raise VectorIndexError(f"unknown index kind {spec.kind!r} (known: {FLAT}, {HNSW}, "
+                                   f"{IVF})")
         return cls(index, spec.kind)
 
     @classmethod
@@ -74,14 +87,45 @@ class FaissIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def add(self, vectors: Vectors) -> None:
+    def add(self, vectors: Vectors, *, progress: Callable[[int], None] | None = None) -> None:
         if self._mapped:
             # FAISS would abort the whole process (a C++ assertion), not raise
             raise VectorIndexError("a memory-mapped index is read-only; load it without mmap "
                                    "to add vectors")
-        matrix = self._matrix(vectors, "vectors")
-        if len(matrix):
+        if len(vectors) and not self._index.is_trained:
+            self._train(vectors)
+        # in chunks: a memory-mapped matrix is read a chunk at a time, and progress is reported
+        for start in range(0, len(vectors), CHUNK):
+            matrix = self._matrix(vectors[start:start + CHUNK], "vectors")
             self._index.add(matrix)
+            if progress:
+                progress(len(matrix))
+
+    def _train(self, vectors: Vectors) -> None:
+        """Train an inverted file's centroids on an even sample (FAISS wants 39-256 per list)."""
+        n = len(vectors)
+        want = min(n, TRAIN_PER_LIST * int(getattr(self._index, "nlist", 1)))
+        rows = np.linspace(0, n - 1, num=want).astype(np.int64)
+        self._index.train(self._matrix(np.asarray(vectors[rows]), "vectors"))
+
+    def replace_vectors(self, vectors: Vectors, *,
+                        progress: Callable[[int], None] | None = None) -> None:
+        if len(vectors) != len(self):
+            raise VectorIndexError(f"{len(vectors)} vectors cannot replace {len(self)}")
+        if self._mapped:
+            raise VectorIndexError("a memory-mapped index is read-only")
+        if isinstance(self._index, faiss.IndexHNSW):
+            storage = faiss.downcast_index(self._index.storage)
+            storage.reset()  # the graph (links between positions) stays as built
+            target = storage
+        else:
+            self._index.reset()  # flat: nothing learnt; IVF: the trained centroids stay
+            target = self._index
+        for start in range(0, len(vectors), CHUNK):
+            matrix = self._matrix(vectors[start:start + CHUNK], "vectors")
+            target.add(matrix)
+            if progress:
+                progress(len(matrix))
 
     def search(self, queries: Vectors, k: int) -> tuple[Similarities, Positions]:
         if k < 0:
@@ -119,4 +163,6 @@ def _kind_of(index: Any) -> str:
         return HNSW
     if isinstance(index, faiss.IndexFlat):
         return FLAT
+    if isinstance(index, faiss.IndexIVF):
+        return IVF
     return f"faiss:{type(index).__name__}"

@@ -11,7 +11,7 @@ the interface and its callers stay as they are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +26,7 @@ Positions = npt.NDArray[np.int64]
 
 FLAT = "flat"
 HNSW = "hnsw"
+IVF = "ivf"
 
 
 class VectorIndexError(ValueError):
@@ -47,10 +48,28 @@ EXACT_SPEC = IndexSpec(FLAT)
 HNSW_SPEC = IndexSpec(HNSW, {"m": 32, "ef_construction": 80, "ef_search": 128})
 
 
-def choose_index(count: int, *, exact_max: int) -> IndexSpec:
+# Past ``hnsw_max`` an HNSW graph takes too long to build (15+ min at 1M on 2 cores): an
+# inverted file (FAISS factory string ``IVF<nlist>,Flat``) trains in a minute and searches a
+# batch of pages faster. ~4 sqrt(n) lists; ``nprobe`` chosen by list recall@10 against exact
+# search (docs/performance.md).
+IVF_NPROBE = 48
+
+
+def ivf_spec(count: int) -> IndexSpec:
+    """An inverted-file index for ``count`` vectors: a power of two near 4 sqrt(count) lists."""
+    nlist = 1 << max(6, round(np.log2(4 * np.sqrt(max(count, 1)))))
+    return IndexSpec(IVF, {"factory": f"IVF{nlist},Flat", "nprobe": IVF_NPROBE})
+
+
+def choose_index(count: int, *, exact_max: int, hnsw_max: int | None = None) -> IndexSpec:
     """Exact inner product up to ``exact_max`` vectors (10.6 ms a query at 100k: fast enough for a
-    nightly build and an editor's preview), HNSW past it (0.18 ms a query, recall ~0.99)."""
-    return EXACT_SPEC if count <= exact_max else HNSW_SPEC
+    nightly build and an editor's preview), HNSW past it (0.18 ms a query, recall ~0.99), an
+    inverted file past ``hnsw_max`` (None: never)."""
+    if count <= exact_max:
+        return EXACT_SPEC
+    if hnsw_max is None or count <= hnsw_max:
+        return HNSW_SPEC
+    return ivf_spec(count)
 
 
 class VectorIndex(Protocol):
@@ -71,8 +90,19 @@ class VectorIndex(Protocol):
 
     def __len__(self) -> int: ...
 
-    def add(self, vectors: Vectors) -> None:
-        """Append vectors; they take the next positions. A memory-mapped index is read-only."""
+    def add(self, vectors: Vectors, *, progress: Callable[[int], None] | None = None) -> None:
+        """Append vectors; they take the next positions. A memory-mapped index is read-only.
+        ``progress`` is called with the number of vectors added, chunk by chunk."""
+        ...
+
+    def replace_vectors(self, vectors: Vectors, *,
+                        progress: Callable[[int], None] | None = None) -> None:
+        """Hold ``vectors`` (as many as now, same positions) instead of the current ones, keeping
+        what was learnt from them: an HNSW graph, an inverted file's trained centroids.
+
+        A build searches its raw embeddings for smoothing, then indexes the smoothed ones: they
+        are close, so the structure built once serves both (one graph built, not two).
+        """
         ...
 
     def search(self, queries: Vectors, k: int) -> tuple[Similarities, Positions]: ...

@@ -8,47 +8,46 @@ build and its lists serving.
 
 from __future__ import annotations
 
-import math
+import logging
 import os
 import resource
 import secrets
+import shutil
 import socket
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recommender.catalog.items import active_curations, load_items, recent_by_section
+from recommender.catalog.items import active_curations, recent_by_section
 from recommender.embedding.backends import backend_of
-from recommender.embedding.cache import load_vectors
+from recommender.embedding.cache import stale_ids
 from recommender.embedding.encoder import Encoder
 from recommender.feedback import experiments
-from recommender.feedback.arms import arm_rows
 from recommender.index.builds import BuildError, IndexStore
-from recommender.index.vectors import choose_index
+from recommender.jobs.build_inputs import ListSpool
+from recommender.jobs.build_lists import SPARES, compute_all, feedback_lists
+from recommender.jobs.build_steps import BuildSteps, tag_idf
 from recommender.jobs.engine import BuildEngine, LocalEngine
 from recommender.live.recommender import Recommender
-from recommender.ranking.build_data import RankingBuild, ranking_files
+from recommender.ranking.build_data import RankingBuild
 from recommender.ranking.context import RankingContext
-from recommender.ranking.exposure import enforce_cap
-from recommender.ranking.lexical import LexicalModel
-from recommender.ranking.lists import ListExtras, compute_all, replace_lists
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.saved import current_policy
-from recommender.ranking.smoothing import Smoothing, smooth_catalogue
-from recommender.ranking.space import SearchSpace, article_texts
+from recommender.ranking.space import SearchSpace
 from recommender.settings import Settings
+from recommender.storage.bulk import replace_all_lists
 from recommender.storage.locks import writer_lock
-from recommender.storage.schema import Article, Embedding, IndexBuild, RelatedItem, utcnow
+from recommender.storage.schema import Article, Embedding, IndexBuild, utcnow
 
+__all__ = ["BuildFailed", "BuildReport", "compute_all", "full_build", "run_build", "tag_idf"]
+log = logging.getLogger("related_reading.build")
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
-SPARES = 10  # candidates kept below the cut per page for the exposure cap to move into a slot
 
 
 class BuildFailed(RuntimeError):
@@ -88,13 +87,6 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def tag_idf(items_tags: list[tuple[str, ...]]) -> dict[str, float]:
-    """Smoothed IDF of each tag: a tag on every article says little, a rare one a lot."""
-    counts = Counter(t for tags in items_tags for t in set(tags))
-    n = len(items_tags)
-    return {tag: round(math.log((1 + n) / (1 + df)) + 1.0, 4) for tag, df in counts.items()}
-
-
 def _noop(_: int) -> None:
     return None
 
@@ -112,7 +104,12 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
               full: bool = False, progress: ProgressFactory | None = None,
               store: IndexStore | None = None, engine: BuildEngine | None = None) -> BuildReport:
     """Run one complete build; raises BuildFailed (previous build untouched) on any failure.
-    ``engine`` runs the embedding and the lists (default: in this process)."""
+    ``engine`` runs the embedding and the lists (default: in this process).
+
+    Memory stays bounded by the catalogue's size in vectors, not in Python objects: vectors are
+    mapped files in the staging directory, texts are streamed, list rows are spooled to disk
+    (``build_inputs``), and one index structure serves smoothing and the lists.
+    """
     store = store or IndexStore(settings.index_dir)
     engine = engine or LocalEngine()
     build_id = new_build_id()
@@ -122,81 +119,61 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
         if full:
             session.execute(delete(Embedding).where(Embedding.model_id == encoder.model_id))
             session.commit()
-        todo = session.scalar(select(func.count()).select_from(Article)) or 0
+        todo = len(stale_ids(session, encoder.model_id, backend=backend_of(encoder)))
+        log.info("embedding %d articles (%s engine)", todo, engine.name)
         report = engine.embed(session, encoder, _stage(progress, "embedding", todo))
         session.commit()
         timings["embed"] = round(time.perf_counter() - started, 3)
-
-        t0 = time.perf_counter()
         snapshot = utcnow()
-        ids, vectors = load_vectors(session, encoder.model_id, backend=backend_of(encoder))
-        if len(ids) == 0:
-            vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
-        texts = article_texts(session, ids)
-        items = load_items(session)
-        lexical, lexical_matrix = LexicalModel.fit_transform(texts)
         policy = build_policy(session, settings)
         experiment = experiments.running(session)  # #16: lists per arm while one runs
-        meta = {"model_id": encoder.model_id, "backend": backend_of(encoder),  # never mixed
-                "snapshot": snapshot.isoformat(),
-                "policy": policy.to_dict(), "created": utcnow().isoformat(),
-                "experiment": experiment.name if experiment is not None else None}
         session.add(IndexBuild(id=build_id, model_id=encoder.model_id,
-                               dimension=int(vectors.shape[1]), count=len(ids), status="building",
+                               dimension=encoder.dimension, count=0, status="building",
                                started=snapshot, stats=builder_stamp()))
         session.commit()
+        spool_dir = store.builds / f".lists-{build_id}"
         try:
-            timings["index"] = round(time.perf_counter() - t0, 3)
-            t1 = time.perf_counter()
-            smoothing = Smoothing.for_policy(policy, vectors)
-            meta["smoothing"] = smoothing.to_dict()
-            vectors = smoothing.prepare(vectors)  # centred: what "raw" means in this build
-            smoothed = smooth_catalogue(vectors, lexical_matrix, smoothing,
-                                        exact_max=settings.exact_index_max)
-            timings["smooth"] = round(time.perf_counter() - t1, 3)
-            t1 = time.perf_counter()
-            tags = tag_idf([items[int(a)].tags for a in ids if int(a) in items])
-            full_meta = store.write(build_id, ids, smoothed,
-                                    raw=vectors if smoothing.on else None,
-                                    spec=choose_index(len(ids), exact_max=settings.exact_index_max),
-                                    files=ranking_files(lexical, lexical_matrix, tags), meta=meta)
-            timings["index"] = round(timings["index"] + time.perf_counter() - t1, 3)
+            steps = BuildSteps(session, settings, store, build_id, progress)
+            built = steps.index_and_smooth(encoder, policy, snapshot, experiment=(
+                experiment.name if experiment is not None else None))
+            timings.update(built.timings)
+            t0 = time.perf_counter()
             build = RankingBuild.load(store, build_id, verify=True)
             space = SearchSpace(build, build.lexical, np.zeros(0, dtype=np.int64),
-                                np.zeros((0, vectors.shape[1]), dtype=np.float32),
-                                lexical.transform([]))
-            t0 = time.perf_counter()
+                                np.zeros((0, build.vectors.shape[1]), dtype=np.float32),
+                                build.lexical.transform([]))
             now = utcnow()
+            items = built.items
             capped = settings.exposure_cap > 0
             context = RankingContext(space, items, active_curations(session, now),
                                      recent_by_section(items), policy, settings.related_k,
                                      below_cut=SPARES if capped else 0)  # only rows are stored
-            extras = ListExtras() if capped else None
-            arms: dict[str, Any] = {}
-            if experiment is None and extras is None:  # the engine's (local or Ray) blocks
-                pages, rows = engine.lists(context, store, build_id, now,
-                                           _stage(progress, "lists", len(ids)))
-            elif experiment is None:  # the cap needs every page's spares: in this process
-                pages, rows = compute_all(context, build_id, now, extras=extras,
-                                          progress=_stage(progress, "lists", len(ids)))
-            else:
-                pages, rows, extras, arms = arm_rows(session, experiment, context, build_id, now,
-                                                     extras, _stage(progress, "lists", 2 * len(ids)))
+            spool = ListSpool(spool_dir)
             exposure: dict[str, Any] = {}
-            if extras is not None:
-                rows, capping = enforce_cap(rows, extras.spares, extras.pinned,
-                                            settings.exposure_cap, listed=len(pages))
-                exposure = capping.to_dict()
+            arms: dict[str, Any] = {}
+            if experiment is None and not capped:  # the engine's blocks (local or Ray)
+                pages, with_list = compute_all(
+                    context, spool, engine, store, build_id, now,
+                    progress=_stage(progress, "lists", len(build.ids)))
+            else:  # the cap / the arms: in memory, in this process (build_lists.feedback_lists)
+                pages, with_list, exposure, arms = feedback_lists(
+                    session, context, spool, cap=settings.exposure_cap, experiment=experiment,
+                    build_id=build_id, now=now, progress=_stage(
+                        progress, "lists", len(build.ids) * (1 if experiment is None else 2)))
+            empty = len(pages) - with_list
+            if len(pages) > 1 and not with_list:
+                raise BuildError(f"every one of {len(pages)} lists is empty")
             timings["lists"] = round(time.perf_counter() - t0, 3)
-            empty = _validate(pages, rows, items)
             t0 = time.perf_counter()
             with writer_lock(session, settings.index_dir):
-                all_ids = list(session.scalars(select(RelatedItem.article_id).distinct()))
-                replace_lists(session, sorted(set(all_ids) | set(pages)), rows)
+                replace_all_lists(session, spool.blocks(), build_id, now,
+                                  progress=_stage(progress, "swap", spool.rows))
                 record = session.get(IndexBuild, build_id)
                 assert record is not None
                 record.status, record.finished = "ready", utcnow()
-                record.checksum, record.index_kind = full_meta["checksum"], full_meta["index_kind"]
+                record.count = len(build.ids)
+                record.checksum, record.index_kind = built.meta["checksum"], \
+                    built.meta["index_kind"]
                 record.stats = {"lists": len(pages), "empty_lists": empty, **timings,
                                 **({"exposure": exposure} if exposure else {}),
                                 **({"experiment": arms} if arms else {})}
@@ -209,29 +186,16 @@ def run_build(session_factory: sessionmaker[Session], settings: Settings, encode
             _mark_failed(session, build_id, str(exc))
             raise BuildFailed(f"build {build_id} failed, previous build still serving: {exc}") \
                 from exc
+        finally:
+            shutil.rmtree(spool_dir, ignore_errors=True)
+            shutil.rmtree(store.builds / f".tmp-{build_id}", ignore_errors=True)
     store.prune(settings.builds_kept)
     timings["total"] = round(time.perf_counter() - started, 3)
-    return BuildReport(build_id=build_id, model_id=encoder.model_id, articles=len(ids),
-                       embedded=report.embedded, skipped=len(ids) - report.embedded,
+    return BuildReport(build_id=build_id, model_id=encoder.model_id, articles=len(build.ids),
+                       embedded=report.embedded, skipped=len(build.ids) - report.embedded,
                        lists=len(pages), empty_lists=empty,
-                       index_kind=str(full_meta["index_kind"]), seconds=timings,
+                       index_kind=str(built.meta["index_kind"]), seconds=timings,
                        peak_rss_mb=peak_rss_mb(), exposure=exposure)
-
-
-def _validate(pages: list[int], rows: list[dict[str, Any]], items: dict[int, Any]) -> int:
-    """Refuse a build whose lists break a promise to readers; returns the empty-list count."""
-    with_list = set()
-    for row in rows:
-        if row["target_id"] == row["article_id"]:
-            raise BuildError(f"article {row['article_id']} links to itself")
-        target = items.get(row["target_id"])
-        if target is None or not target.live:
-            raise BuildError(f"article {row['article_id']} links to unpublished {row['target_id']}")
-        with_list.add(row["article_id"])
-    empty = len(pages) - len(with_list)
-    if len(pages) > 1 and not with_list:
-        raise BuildError(f"every one of {len(pages)} lists is empty")
-    return empty
 
 
 def _analyze(session: Session) -> None:

@@ -8,9 +8,9 @@ cluster and hands back the same results, which the driver writes exactly as here
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -18,11 +18,13 @@ from recommender import exits
 from recommender.embedding.cache import EmbedReport, embed_missing
 from recommender.embedding.encoder import Encoder
 from recommender.index.builds import IndexStore
+from recommender.ranking.batch import build_arrays, build_pages
 from recommender.ranking.context import RankingContext
-from recommender.ranking.lists import compute_all
+from recommender.ranking.lists import ListRow, block_rows
 
 Progress = Callable[[int], None]
-Lists = tuple[list[int], list[dict[str, Any]]]
+Block = tuple[list[int], list[ListRow]]  # a block of pages and their list rows
+LIST_BLOCK = 10_000  # pages whose lists are computed, checked and spooled together
 
 
 class EngineUnavailable(RuntimeError):
@@ -45,8 +47,9 @@ class BuildEngine(Protocol):
         ...
 
     def lists(self, context: RankingContext, store: IndexStore, build_id: str, now: datetime,
-              progress: Progress | None) -> Lists:
-        """Every live page of ``build_id`` and its list rows, in the build's order."""
+              progress: Progress | None) -> Iterator[Block]:
+        """Every live page of ``build_id`` and its list rows, block by block in the build's
+        order (the caller checks and spools each block: memory stays one block's worth)."""
         ...
 
 
@@ -58,6 +61,13 @@ class LocalEngine:
     def embed(self, session: Session, encoder: Encoder, progress: Progress | None) -> EmbedReport:
         return embed_missing(session, encoder, commit_batches=True, progress=progress)
 
+    def __init__(self, block: int = LIST_BLOCK) -> None:
+        self.block = block
+
     def lists(self, context: RankingContext, store: IndexStore, build_id: str, now: datetime,
-              progress: Progress | None) -> Lists:
-        return compute_all(context, build_id, now, progress=progress)
+              progress: Progress | None) -> Iterator[Block]:
+        pages = build_pages(context)
+        arrays = build_arrays(context)  # computed once, shared by the blocks
+        for start in range(0, len(pages), self.block):
+            block = pages[start:start + self.block]
+            yield block, block_rows(context, block, arrays=arrays, progress=progress)

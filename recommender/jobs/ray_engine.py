@@ -10,7 +10,8 @@ and writes them exactly as the local engine's; Ray only computes.
   actors each load the encoder once. The driver commits each batch as it comes back, so a run
   killed mid-way keeps them and the next one embeds only the rest.
 - The lists are blocks of pages, each a Ray task that loads the build from the build directory
-  (shared storage: the same path on every node) and runs ``lists.compute_all`` on its block.
+  (shared storage: the same path on every node) and runs ``lists.block_rows`` on its block;
+  the driver gets the blocks back in the build's order, checks and spools them.
 
 Workers that die are restarted or their work retried by Ray (``RETRIES`` times); a build that
 still fails raises, and ``run_build`` leaves the previous build serving.
@@ -23,7 +24,7 @@ import importlib
 import logging
 import socket
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,10 +41,11 @@ from recommender.embedding.cache import EmbedReport, stale_articles
 from recommender.embedding.encoder import Encoder
 from recommender.embedding.representation import embed_texts
 from recommender.index.builds import IndexStore
-from recommender.jobs.engine import EngineUnavailable, Lists, Progress
+from recommender.jobs.engine import Block, EngineUnavailable, Progress
+from recommender.ranking.batch import build_pages
 from recommender.ranking.build_data import RankingBuild
 from recommender.ranking.context import RankingContext
-from recommender.ranking.lists import compute_all
+from recommender.ranking.lists import block_rows
 from recommender.ranking.policy import RankingPolicy
 from recommender.ranking.space import SearchSpace
 from recommender.storage.schema import Embedding, utcnow
@@ -174,38 +176,32 @@ class RayEngine:
     # -- lists ----------------------------------------------------------------------------------
 
     def lists(self, context: RankingContext, store: IndexStore, build_id: str, now: datetime,
-              progress: Progress | None) -> Lists:
-        build = context.space.build
-        if build is None:
-            return [], []
-        items = context.items
-        pages = [int(a) for a in build.ids if int(a) in items and items[int(a)].live]
+              progress: Progress | None) -> Iterator[Block]:
+        pages = build_pages(context)
         if not pages:
-            return [], []
+            return
         self.connect()
         ray = self._ray
         job = ray.put(ListsJob(index_dir=str(store.root), build_id=build_id, now=now,
-                               items=dict(items), curations=context.curations,
+                               items=dict(context.items), curations=context.curations,
                                fallback={k: list(v) for k, v in context.fallback.items()},
                                policy=context.policy, k=context.k, below_cut=context.below_cut))
         task = ray.remote(lists_block).options(max_retries=RETRIES, num_cpus=1)
         blocks = [pages[i:i + self.pages_per_block]
                   for i in range(0, len(pages), self.pages_per_block)]
         refs = [task.remote(job, block) for block in blocks]
-        results: dict[Any, Lists] = {}
-        pending = list(refs)
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            results[ready[0]] = ray.get(ready[0])
-            if progress:
-                progress(len(results[ready[0]][0]))
-        out_pages: list[int] = []
-        out_rows: list[dict[str, Any]] = []
-        for ref in refs:  # the build's order, as the local engine
-            block_pages, block_rows = results[ref]
-            out_pages.extend(block_pages)
-            out_rows.extend(block_rows)
-        return out_pages, out_rows
+        results: dict[Any, Block] = {}
+        pending, order = list(refs), iter(refs)
+        following = next(order, None)
+        while following is not None:  # blocks handed on in the build's order, as they arrive
+            if following not in results:
+                ready, pending = ray.wait(pending, num_returns=1)
+                results[ready[0]] = ray.get(ready[0])
+                if progress:
+                    progress(len(results[ready[0]][0]))
+                continue
+            yield results.pop(following)
+            following = next(order, None)
 
 
 class EmbedActor:
@@ -272,7 +268,7 @@ def _load_build(index_dir: str, build_id: str) -> RankingBuild:
     return RankingBuild.load(IndexStore(Path(index_dir)), build_id)
 
 
-def lists_block(job: ListsJob, pages: list[int]) -> Lists:
+def lists_block(job: ListsJob, pages: list[int]) -> Block:
     """One Ray task: the lists of a block of pages, by the same code as the local engine."""
     build = _load_build(job.index_dir, job.build_id)
     space = SearchSpace(build, build.lexical, np.zeros(0, dtype=np.int64),
@@ -280,4 +276,4 @@ def lists_block(job: ListsJob, pages: list[int]) -> Lists:
                         build.lexical.transform([]))
     context = RankingContext(space, job.items, job.curations, job.fallback, job.policy, job.k,
                              below_cut=job.below_cut)
-    return compute_all(context, job.build_id, job.now, only=frozenset(pages))
+    return pages, block_rows(context, pages)

@@ -41,11 +41,29 @@ class PageCandidates:
     dropped: list[Dropped]
 
 
+def build_pages(context: RankingContext) -> list[int]:
+    """The pages a build stores lists for: its live articles, in build order."""
+    build, items = context.space.build, context.items
+    if build is None:
+        return []
+    return [a for a in (int(x) for x in build.ids) if a in items and items[a].live]
+
+
+def build_arrays(context: RankingContext) -> ItemArrays:
+    """The formulas' view of every article of the build (computed once, shared by blocks)."""
+    build, items = context.space.build, context.items
+    ids = [] if build is None else [int(a) for a in build.ids]
+    return ItemArrays([items.get(a) or ItemInfo(id=a, live=False) for a in ids],
+                      context.tag_idf, context.policy)
+
+
 def candidates_by_page(context: RankingContext, *, progress: Progress | None = None,
-                       batch: int = 512, only: Collection[int] | None = None
+                       batch: int = 512, pages: Sequence[int] | None = None,
+                       arrays: ItemArrays | None = None, only: Collection[int] | None = None
                        ) -> Iterator[PageCandidates]:
-    """Every live article of the build with its candidates filtered and scored as ``rank``
-    does it: a batched vector search, then the formulas over the whole batch.
+    """Every live article of the build (or the given ``pages``, a block of them) with its
+    candidates filtered and scored as ``rank`` does it: a batched vector search, then the
+    formulas over the whole batch. ``arrays`` (``build_arrays``) may be shared by blocks.
 
     A page keeps its best ``stages.reach`` candidates; those the filter drops come along as
     dropped, so that they stay out of the fallback filler too. ``only`` limits the pages to
@@ -54,10 +72,13 @@ def candidates_by_page(context: RankingContext, *, progress: Progress | None = N
     build, items, curations = context.space.build, context.items, context.curations
     if build is None:
         return
-    ids = [int(a) for a in build.ids]
-    pages = [a for a in ids if a in items and items[a].live and (only is None or a in only)]
-    arrays = ItemArrays([items.get(a) or ItemInfo(id=a, live=False) for a in ids],
-                        context.tag_idf, context.policy)
+    ids = build.ids
+    if pages is None:
+        pages = build_pages(context)
+    if only is not None:
+        pages = [a for a in pages if a in only]
+    if arrays is None:
+        arrays = build_arrays(context)
     site_blocked = np.isin(arrays.ids, np.fromiter(curations.site_blocks, dtype=np.int64))
     for start in range(0, len(pages), batch):
         chunk = pages[start:start + batch]
@@ -75,7 +96,7 @@ def candidates_by_page(context: RankingContext, *, progress: Progress | None = N
                          len(curations.blocked_for(article_id)))
             best = [int(j) for j in order[row][:keep] if eligible[row, j]]
             columns = best + [int(j) for j in np.flatnonzero(~eligible[row]) if found[row, j] >= 0]
-            candidates = [Candidate(items[ids[found[row, j]]], semantic=float(sims[row, j]),
+            candidates = [Candidate(items[int(ids[found[row, j]])], semantic=float(sims[row, j]),
                                     lexical=float(lex[row, j])) for j in columns]
             kept, dropped = sort_out(candidates, reasons[row, columns].tolist())
             scored = [j for j in best if reasons[row, j] == formulas.KEPT]  # aligned with kept

@@ -11,7 +11,7 @@ import functools
 import itertools
 import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,30 +95,40 @@ class LexicalModel:
                       ) -> tuple[LexicalModel, sparse.csr_matrix]:
         """Fit and transform in one pass over the texts (tokenising 100k articles twice was
         a third of a large build's index stage)."""
+        texts = list(texts)
+        return cls.fit_transform_stream(lambda: iter(texts), len(texts), min_df=min_df)
+
+    @classmethod
+    def fit_transform_stream(cls, texts: Callable[[], Iterable[str]], count: int, *,
+                             min_df: int = 2) -> tuple[LexicalModel, sparse.csr_matrix]:
+        """``fit_transform`` over texts read afresh for each of its three passes (``texts()``
+        yields the ``count`` texts in order each time), so a large build never holds the whole
+        catalogue's text (a million articles: several GB as Python strings)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        texts = list(texts)
-        vectorizer = _words_vectorizer(len(texts), min_df)
+        vectorizer = _words_vectorizer(count, min_df)
         try:
-            words = vectorizer.fit_transform([with_countries(t) for t in texts] or [""])
+            words = vectorizer.fit_transform(
+                (with_countries(t) for t in texts()) if count else [""])
         except ValueError:  # empty vocabulary: every text was stop words or blank
+            listed = list(texts())
             vectorizer = TfidfVectorizer(sublinear_tf=True, dtype=np.float32,
                                          token_pattern=r"(?u)\b\w+\b")
-            vectorizer.fit([" ".join(texts).strip() or "empty"])
-            words = vectorizer.transform(list(texts) or [""])
+            vectorizer.fit([" ".join(listed).strip() or "empty"])
+            words = vectorizer.transform(listed or [""])
         # stop_words_ lists every pruned n-gram (millions on a big catalogue); only introspection
         vectorizer.stop_words_ = None
-        names = name_words(texts)
+        names = name_words(texts())
         names_vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32,
-                                           min_df=min_df if len(texts) >= 50 else 1)
+                                           min_df=min_df if count >= 50 else 1)
         try:
-            found = names_vectorizer.fit_transform([names_in(t, names) for t in texts])
+            found = names_vectorizer.fit_transform(names_in(t, names) for t in texts())
         except ValueError:  # no name occurs often enough: words only
             names_vectorizer, found = None, None
         else:
             names_vectorizer.stop_words_ = None
         model = cls(vectorizer, names_vectorizer, names)
-        if not texts:
+        if not count:
             return model, model.transform([])
         return model, model._combine(sparse.csr_matrix(words, dtype=np.float32), found)
 

@@ -22,6 +22,7 @@ from recommender.catalog.items import ItemInfo
 from recommender.embedding.encoder import Vectors
 from recommender.ranking.batch import Progress, candidates_by_page
 from recommender.ranking.context import RankingContext
+from recommender.ranking.pairs import ItemArrays
 from recommender.ranking.space import SearchSpace
 from recommender.ranking.stages import Candidate, Ranked, rank, rank_scored
 from recommender.storage.schema import RelatedItem
@@ -61,31 +62,57 @@ def _pin_candidate(target: ItemInfo, page_vector: Vectors, lexical_row: sparse.c
                      signals={"semantic": round(semantic, 4), "lexical": round(lexical, 4)})
 
 
+# One stored list row, as a build writes it in bulk: (page, target, position, score, signals,
+# fallback); the build id and time are the build's.
+ListRow = tuple[int, int, int, float, dict[str, Any], bool]
+
+
+def _ranked_pages(context: RankingContext, *, pages: Sequence[int] | None = None,
+                  only: Collection[int] | None = None, arrays: ItemArrays | None = None,
+                  progress: Progress | None = None, batch: int = 512
+                  ) -> Iterator[tuple[int, Ranked]]:
+    """Each page of the build (or of ``pages`` / ``only``) with its ranked list, in order: the
+    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page."""
+    with single_threaded_blas():
+        for found in candidates_by_page(context, progress=progress, batch=batch, pages=pages,
+                                        arrays=arrays, only=only):
+            page = context.items[found.article_id]
+            pins, pool = _curation(context, page, found.vector, found.lexical_row)
+            yield found.article_id, rank_scored(
+                page, found.kept, found.dropped, context.policy, context.k,
+                pairwise=context.space.pairwise, blocked=context.curations.blocked_for(page.id),
+                pins=pins, fallback_pool=pool, below_cut=context.below_cut)
+
+
+def block_rows(context: RankingContext, pages: Sequence[int], *,
+               arrays: ItemArrays | None = None, progress: Progress | None = None,
+               batch: int = 512) -> list[ListRow]:
+    """The stored lists of a block of pages of the context's build (``batch.build_pages``
+    gives them all): what the build, or a worker given the build's files, computes per block.
+    ``arrays`` (``batch.build_arrays``) is shared by the blocks of one build."""
+    return [(page, c.id, i, round(c.score, 6), c.signals, c.fallback)
+            for page, ranked in _ranked_pages(context, pages=pages, arrays=arrays,
+                                              progress=progress, batch=batch)
+            for i, c in enumerate(ranked.items, start=1)]
+
+
 def compute_all(context: RankingContext, build_id: str, now: datetime, *,
                 progress: Progress | None = None, batch: int = 512,
                 extras: ListExtras | None = None, only: Collection[int] | None = None,
                 ) -> tuple[list[int], list[dict[str, Any]]]:
-    """Lists for every live article in the context's build (its pages, and their rows): the
-    candidates filtered and scored by ``batch.py``, the rest of ``rank`` page by page.
-    ``only``: just these pages (one block of the build).
+    """Lists for every live article in the context's build (its pages, and their rows), in
+    memory. ``only``: just these pages (one block of the build).
 
     ``extras``, when given, collects each page's candidates below the cut (as rows) and its
     pinned targets: what the exposure cap (``exposure.py``) needs to move slots after ranking.
     """
     pages: list[int] = []
     rows: list[dict[str, Any]] = []
-    with single_threaded_blas():
-        for found in candidates_by_page(context, progress=progress, batch=batch, only=only):
-            page = context.items[found.article_id]
-            pins, pool = _curation(context, page, found.vector, found.lexical_row)
-            ranked = rank_scored(page, found.kept, found.dropped, context.policy, context.k,
-                                 pairwise=context.space.pairwise,
-                                 blocked=context.curations.blocked_for(page.id), pins=pins,
-                                 fallback_pool=pool, below_cut=context.below_cut)
-            rows.extend(related_rows(found.article_id, ranked, build_id, now))
-            pages.append(found.article_id)
-            if extras is not None:
-                extras.add(found.article_id, ranked, build_id, now)
+    for page, ranked in _ranked_pages(context, only=only, progress=progress, batch=batch):
+        rows.extend(related_rows(page, ranked, build_id, now))
+        pages.append(page)
+        if extras is not None:
+            extras.add(page, ranked, build_id, now)
     return pages, rows
 
 

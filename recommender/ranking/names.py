@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 NAME_SHARE = 0.8  # share of a word's mid-sentence occurrences that must be capitalised
 MIN_CAPITALISED = 2  # a word seen capitalised once is as likely a typo or a headline
@@ -91,7 +91,7 @@ def _sentences(text: str) -> Iterable[list[str]]:
         yield [_POSSESSIVE.sub("", t) for t in _TOKEN.findall(sentence)]
 
 
-def name_words(texts: Sequence[str]) -> frozenset[str]:
+def name_words(texts: Iterable[str]) -> frozenset[str]:
     """Lower-cased words this catalogue writes as names (capitalised in mid-sentence)."""
     capitalised: Counter[str] = Counter()
     lower: Counter[str] = Counter()

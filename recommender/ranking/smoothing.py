@@ -22,6 +22,7 @@ neighbour, so a stored article smoothed live gets the vector the build gave it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +32,14 @@ from scipy import sparse
 
 from recommender.embedding.encoder import Vectors, normalize_rows
 from recommender.index.factory import build_index
-from recommender.index.vectors import choose_index
+from recommender.index.vectors import VectorIndex, choose_index
 from recommender.ranking.formulas import one_text, text_score
 from recommender.ranking.policy import RankingPolicy
 
 IdArray = npt.NDArray[np.int64]
 
 
+CHUNK = 100_000  # rows read at a time from a memory-mapped matrix
 # Neighbours are chosen by a lexical-heavy blend whatever the ranking weights: it picks the same
 # story's other reports precisely (0.3/0.7 beat the ranking's own 0.5/0.5 by 0.0015 on reuters)
 SELECT_SEMANTIC_WEIGHT = 0.3
@@ -86,6 +88,12 @@ class Smoothing:
         return normalize_rows(vectors.reshape(len(vectors), -1)
                               - np.asarray(self.centre, dtype=np.float32))
 
+    def prepare_into(self, vectors: Vectors, out: Vectors, *, batch: int = CHUNK) -> None:
+        """``prepare`` a (possibly memory-mapped) matrix chunk by chunk into ``out`` (which may
+        be ``vectors`` itself): row by row the same result, without a copy of the whole."""
+        for start in range(0, len(vectors), batch):
+            out[start:start + batch] = self.prepare(np.asarray(vectors[start:start + batch]))
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -95,7 +103,7 @@ class Smoothing:
         centre: tuple[float, ...] = ()
         if policy.smoothing > 0 and policy.centring and vectors is not None \
                 and len(vectors) >= CENTRE_MIN_ARTICLES:
-            centre = tuple(float(x) for x in np.asarray(vectors, dtype=np.float64).mean(axis=0))
+            centre = tuple(float(x) for x in _mean(vectors))
         return cls(weight=policy.smoothing, neighbours=policy.smoothing_neighbours,
                    candidates=policy.candidates, power=policy.smoothing_power, centre=centre,
                    twin_threshold=policy.duplicate_collapse_threshold)
@@ -109,6 +117,18 @@ class Smoothing:
         data = {"power": 0.0, **data}
         data["centre"] = tuple(data.get("centre") or ())
         return cls(**data)
+
+
+def _mean(vectors: Vectors) -> npt.NDArray[np.float64]:
+    """Column means in float64, a chunk at a time (one chunk up to CHUNK rows: exactly what
+    ``mean(axis=0)`` gives, so small builds keep their centre to the last bit)."""
+    if len(vectors) <= CHUNK:
+        mean: npt.NDArray[np.float64] = np.asarray(vectors, dtype=np.float64).mean(axis=0)
+        return mean
+    total = np.zeros(vectors.shape[1], dtype=np.float64)
+    for start in range(0, len(vectors), CHUNK):
+        total += np.asarray(vectors[start:start + CHUNK], dtype=np.float64).sum(axis=0)
+    return total / len(vectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,23 +195,35 @@ def _lexical(query_lexical: sparse.csr_matrix | None, found: IdArray, pools: lis
 
 
 def smooth_catalogue(raw: Vectors, lexical_matrix: sparse.csr_matrix, smoothing: Smoothing, *,
-                     exact_max: int, batch: int = 2048) -> Vectors:
-    """Smoothed vectors of a whole build (rows aligned with ``raw`` and ``lexical_matrix``)."""
+                     exact_max: int, batch: int = 2048, index: VectorIndex | None = None,
+                     out: Vectors | None = None, progress: Callable[[int], None] | None = None
+                     ) -> Vectors:
+    """Smoothed vectors of a whole build (rows aligned with ``raw`` and ``lexical_matrix``).
+
+    ``index`` is the build's own index over ``raw`` (built here when not given): the build then
+    swaps the smoothed vectors into that same structure (``VectorIndex.replace_vectors``)
+    instead of building a second one. ``out`` receives the rows (a memory-mapped file for a
+    large build); ``raw`` may be memory-mapped too: it is read a batch at a time.
+    """
     n = len(raw)
     if not smoothing.on or n < 2:
-        return np.asarray(raw, dtype=np.float32)
-    raw = np.asarray(raw, dtype=np.float32)
+        return raw if isinstance(raw, np.ndarray) else np.asarray(raw, dtype=np.float32)
     pools = [Pool(raw, lexical_matrix)]
-    index = build_index(raw, choose_index(n, exact_max=exact_max))
+    if index is None:
+        index = build_index(raw, choose_index(n, exact_max=exact_max))
     k = min(smoothing.candidates + 1, n)
-    out = np.empty_like(raw)
+    if out is None:
+        out = np.empty(raw.shape, dtype=np.float32)
     for start in range(0, n, batch):
         rows = np.arange(start, min(start + batch, n), dtype=np.int64)
-        sims, found = index.search(np.ascontiguousarray(raw[rows]), k)
+        chunk = np.ascontiguousarray(raw[start:start + len(rows)], dtype=np.float32)
+        sims, found = index.search(chunk, k)
         found = np.where(found == rows[:, None], -1, found)  # never one's own neighbour
         best, weights = _choose(sims, found, _lexical(lexical_matrix[rows], found, pools),
                                 smoothing)
-        out[rows] = _apply(raw[rows], best, weights, pools, smoothing.weight)
+        out[start:start + len(rows)] = _apply(chunk, best, weights, pools, smoothing.weight)
+        if progress:
+            progress(len(rows))
     return out
 
 

@@ -16,6 +16,7 @@ from recommender.embedding.cache import (
     embed_missing,
     load_vectors,
     stale_articles,
+    stale_ids,
     store_vectors,
 )
 from recommender.embedding.encoder import Vectors
@@ -77,6 +78,8 @@ def test_a_vector_is_valid_only_for_the_backend_that_made_it(session: Session) -
     assert list(load_vectors(session, "m", backend="onnx-int8")[0]) == [a[0].id]
     assert list(load_vectors(session, "m")[0]) == [a[1].id, a[2].id]
     assert [x.id for x in stale_articles(session, "m")] == [a[0].id]
+    assert stale_ids(session, "m") == [a[0].id]  # ids only, the same rule
+    assert stale_ids(session, "m", backend="onnx-int8") == [a[1].id, a[2].id]
 
 
 def test_each_model_has_its_own_vectors(session: Session) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import recommender.embedding.encoder as encoder
-import recommender.jobs.engine as build  # the local engine runs compute_all
+import recommender.jobs.build as build
 from recommender.cli.main import main
 from tests.helpers.fakes import FakeEncoder
 

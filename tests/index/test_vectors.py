@@ -14,6 +14,7 @@ from recommender.index.vectors import (
     IndexSpec,
     VectorIndexError,
     choose_index,
+    ivf_spec,
 )
 from tests.helpers.vectors import clustered_vectors, recall, unit_vectors
 
@@ -23,6 +24,44 @@ def test_exact_up_to_the_threshold_hnsw_past_it() -> None:
     assert choose_index(1001, exact_max=1000) == HNSW_SPEC
     assert choose_index(0, exact_max=0) == EXACT_SPEC
     assert build_index(unit_vectors(5), choose_index(5, exact_max=4)).kind == "hnsw"
+
+
+def test_an_inverted_file_past_the_hnsw_threshold() -> None:
+    assert choose_index(2000, exact_max=1000, hnsw_max=2000) == HNSW_SPEC
+    spec = choose_index(1_000_000, exact_max=1000, hnsw_max=2000)
+    assert spec.kind == "ivf" and spec.params["factory"] == "IVF4096,Flat"
+    assert choose_index(10**7, exact_max=1000) == HNSW_SPEC  # no threshold: never IVF
+
+
+def test_inverted_file_recall_on_clustered_vectors(tmp_path: Path) -> None:
+    vectors = clustered_vectors(4000)
+    queries = vectors[:300]
+    _, truth = build_index(vectors, EXACT_SPEC).search(queries, 10)
+    ivf = build_index(vectors, ivf_spec(len(vectors)))
+    assert ivf.kind == "ivf" and len(ivf) == 4000
+    assert recall(truth, ivf.search(queries, 10)[1]) > 0.95
+    ivf.save(tmp_path / "ivf.bin")
+    mapped = load_index(tmp_path / "ivf.bin", mmap=True)  # nprobe is saved with it
+    assert np.array_equal(mapped.search(queries, 10)[1], ivf.search(queries, 10)[1])
+
+
+@pytest.mark.parametrize("spec", [EXACT_SPEC, HNSW_SPEC, ivf_spec(3000)],
+                         ids=["flat", "hnsw", "ivf"])
+def test_replaced_vectors_are_searched_in_the_same_structure(spec: IndexSpec) -> None:
+    """Smoothing searches the raw vectors, the lists the smoothed ones: one index serves both,
+    and searching it after the swap finds what an index built on the new vectors finds."""
+    raw = clustered_vectors(3000, seed=5)
+    moved = raw + 0.05 * unit_vectors(3000, seed=6)
+    moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    index = build_index(raw, spec)
+    index.replace_vectors(moved)
+    assert len(index) == 3000
+    _, truth = build_index(moved, EXACT_SPEC).search(moved[:200], 10)
+    sims, found = index.search(moved[:200], 10)
+    assert recall(truth, found) > 0.95
+    assert np.allclose(sims[:, 0], 1.0, atol=1e-5)  # each finds its own new vector
+    with pytest.raises(VectorIndexError, match="cannot replace"):
+        index.replace_vectors(moved[:10])
 
 
 def test_exact_search_returns_the_true_top_k() -> None:
@@ -104,8 +143,10 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
         index.add(unit_vectors(2, 9))
     with pytest.raises(VectorIndexError, match="negative"):
         index.search(unit_vectors(2, 8), -1)
-    with pytest.raises(VectorIndexError, match="unknown index kind 'ivf'"):
-        new_index(IndexSpec("ivf"), 8)
+    with pytest.raises(VectorIndexError, match="unknown index kind 'annoy'"):
+        new_index(IndexSpec("annoy"), 8)
+    with pytest.raises(VectorIndexError, match="not an inverted-file spec"):
+        new_index(IndexSpec("ivf", {"factory": "IVF-nonsense"}), 8)
 
 
 def test_a_memory_mapped_index_is_read_only(tmp_path: Path) -> None:

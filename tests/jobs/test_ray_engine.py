@@ -27,7 +27,7 @@ from sqlalchemy import select
 from recommender import exits
 from recommender.index.builds import IndexStore
 from recommender.jobs.build import full_build
-from recommender.jobs.engine import EngineUnavailable, Lists, Progress
+from recommender.jobs.engine import Block, EngineUnavailable, Progress
 from recommender.jobs.ray_engine import EmbeddingFailed
 from recommender.live.recommender import Recommender
 from recommender.ranking.context import RankingContext
@@ -143,7 +143,7 @@ class _KillingListsEngine:
         plain = engine.lists
 
         def lists(context: RankingContext, store: IndexStore, build_id: str, now: datetime,
-                  progress: Progress | None) -> Lists:
+                  progress: Progress | None) -> Iterator[Block]:
             curations = DyingOnceCurations(pins=context.curations.pins,
                                            blocks=context.curations.blocks,
                                            site_blocks=context.curations.site_blocks,

@@ -124,10 +124,15 @@ def test_killed_mid_build_keeps_serving(site: dict[str, str]) -> None:
     _kill_when(site, "LISTS_DONE", 1, RR_TEST_PAUSE_AFTER_LISTS="30")
     assert _state(site) == before
     assert before[0] == first["build_id"]
+    builds = IndexStore(_settings(site).index_dir).builds
+    # killed with its list rows spooled: only hidden work files, never what CURRENT names
+    assert [p.name for p in builds.iterdir() if p.name.startswith(".lists-")]
+    IndexStore(_settings(site).index_dir).load(str(before[0]), verify=True)
     killed = _builds(site, "building")
     assert len(killed) == 1  # the killed run's row: left "building" by SIGKILL
     code, summary, stderr = _run(site)
     assert code == 0 and _state(site)[0] == summary["build_id"]
+    assert not [p for p in builds.iterdir() if p.name.startswith(".")]  # pruned
     # issue #17 item 15: the next run (holding the lock) marks the dead build failed, and says so
     assert _builds(site, "building") == []
     assert killed[0] in _builds(site, "failed")
@@ -198,7 +203,7 @@ def test_disk_full(site: dict[str, str], tmp_path: Path) -> None:
 
 def test_publish_during_reindex_lands_in_final_lists(site: dict[str, str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import recommender.jobs.engine as build  # the local engine runs compute_all
+    import recommender.jobs.build as build
 
     settings = _settings(site)
     engine = make_engine(settings.database_url)
