@@ -177,16 +177,16 @@ def browser() -> Iterator[Any]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI (``RELATED_FAIL_ON_SKIP=1``, set by ``.ci/run``) a skipped test fails the run: every
+    """In CI (``FAIL_ON_SKIP=1``, set by ``.ci/run``) a skipped test fails the run: every
     real component (PostgreSQL, WordPress, Ray, Chromium, the model) is installed there, so a
     skip means a test that silently stopped existing. ``-ra`` prints each skip's reason."""
-    if os.environ.get("RELATED_FAIL_ON_SKIP") != "1" or exitstatus != 0:
+    if os.environ.get("FAIL_ON_SKIP") != "1" or exitstatus != 0:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         return
     skipped = reporter.stats.get("skipped", [])
     if skipped:
-        reporter.write_line(f"RELATED_FAIL_ON_SKIP: {len(skipped)} test(s) skipped in CI; "
+        reporter.write_line(f"FAIL_ON_SKIP: {len(skipped)} test(s) skipped in CI; "
                             "see the reasons above", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
