@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from recommender.settings import Settings
-from tests.helpers.browser import CHROMIUM, serve, watch_console
+from tests.helpers.browser import CHROMIUM, serving, watch_console
 from tests.helpers.editing import EDITOR, PASSWORD, add_editor, article_id, use_fake_encoder
 from web import create_app
 
@@ -34,12 +34,8 @@ def served(demo_settings: Settings) -> Iterator[tuple[str, Any]]:
     app = create_app(demo_settings)
     use_fake_encoder(app)
     add_editor(app)
-    server, origin = serve(app)
-    try:
+    with serving(app) as origin:
         yield origin, app
-    finally:
-        server.shutdown()
-        app.extensions["related"].engine.dispose()
 
 
 def _shot(page: Any, name: str) -> None:

@@ -20,7 +20,7 @@ from recommender.cli.main import main
 from recommender.settings import Settings
 from recommender.storage.feedback_tables import FeedbackEvent
 from recommender.storage.schema import Article
-from tests.helpers.browser import CHROMIUM, serve, watch_console
+from tests.helpers.browser import CHROMIUM, serving, watch_console
 from web import create_app
 
 pytestmark = [
@@ -37,12 +37,8 @@ SHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "performan
 @pytest.fixture
 def site(demo_settings: Settings) -> Iterator[tuple[str, Any]]:
     app = create_app(demo_settings)
-    server, origin = serve(app)
-    try:
+    with serving(app) as origin:
         yield origin, app
-    finally:
-        server.shutdown()
-        app.extensions["related"].engine.dispose()
 
 
 def _rows(app: Any, kind: str | None = None) -> int:
@@ -214,8 +210,7 @@ def test_the_performance_page_in_a_browser(demo_settings: Settings, browser: Any
     app = create_app(demo_settings)
     add_editor(app)
     _seed(app)
-    server, origin = serve(app)
-    try:
+    with serving(app) as origin:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         errors = watch_console(page)
         page.goto(f"{origin}/editor/performance")
@@ -236,6 +231,3 @@ def test_the_performance_page_in_a_browser(demo_settings: Settings, browser: Any
             SHOT.parent.mkdir(parents=True, exist_ok=True)
             SHOT.write_bytes(shot)
         assert errors == []
-    finally:
-        server.shutdown()
-        app.extensions["related"].engine.dispose()
